@@ -69,7 +69,11 @@ def _arrow_type(field: dict) -> pa.DataType:
             "FLOAT": pa.float64(),
             "DATE": pa.date32(),
         }[kind]
-    return pa.list_(pa.field("element", inner, nullable=False)) if field["mode"] == "REPEATED" else inner
+    return (
+        pa.list_(pa.field("element", inner, nullable=False))
+        if field["mode"] == "REPEATED"
+        else inner
+    )
 
 
 def _arrow_field(field: dict) -> pa.Field:
