@@ -30,6 +30,7 @@ LOGGER = logging.getLogger(__name__)
 JOB_LABELS = {"app": "pypi-downloads-pipeline"}
 # Table ids are the only text put into SQL; values always travel as query parameters.
 TABLE_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_$-]+){2}$")
+COLUMN_LIST = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(, [A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @cache
@@ -41,12 +42,12 @@ def load_sql(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def render_sql(name: str, **tables: str) -> str:
-    """SQL file `name` with its `{placeholders}` replaced by validated table ids."""
-    for placeholder, table_id in tables.items():
-        if not TABLE_ID.match(table_id):
-            raise ValueError(f"{placeholder}={table_id!r} is not a project.dataset.table id")
-    return load_sql(name).format(**tables)
+def render_sql(name: str, **names: str) -> str:
+    """SQL file `name` with its `{placeholders}` replaced by validated table or column names."""
+    for placeholder, value in names.items():
+        if not (TABLE_ID.match(value) or COLUMN_LIST.match(value)):
+            raise ValueError(f"{placeholder}={value!r} is neither a table id nor a column list")
+    return load_sql(name).format(**names)
 
 
 def _scalar_type(value: Any) -> str:
@@ -115,6 +116,20 @@ def run_query(
     job.result()
     log_job(job, label, time.monotonic() - started)
     return job
+
+
+def replace_days(
+    clients: BigQueryClients,
+    settings: Settings,
+    target_table: str,
+    work_table: str,
+    columns: Sequence[str],
+) -> None:
+    """Swap the days held by `work_table` into `target_table` in one transaction."""
+    script = render_sql(
+        "replace_days", target_table=target_table, work_table=work_table, columns=", ".join(columns)
+    )
+    run_query(clients, settings, script, None, "replace-days")
 
 
 def estimate_bytes(

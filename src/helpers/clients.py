@@ -27,6 +27,7 @@ from helpers.emulator import GRPC_ENV, REST_ENV
 
 LOGGER = logging.getLogger(__name__)
 
+GRPC_OPTIONS = (("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1))
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 CREDENTIALS_HELP = (
     "Authenticate with `gcloud auth application-default login` (a person), or set "
@@ -94,8 +95,10 @@ def make_local_clients(settings: Settings) -> BigQueryClients:
         credentials=AnonymousCredentials(),
         client_options=ClientOptions(api_endpoint=rest),
     )
-    # The emulator serves the Storage Read API over plain gRPC on loopback.
-    transport = BigQueryReadGrpcTransport(channel=grpc.insecure_channel(grpc_target))
+    # The emulator serves the Storage Read API over plain gRPC on loopback. Arrow pages can
+    # exceed gRPC's 4 MB default, as the production client allows too.
+    channel = grpc.insecure_channel(grpc_target, options=GRPC_OPTIONS)
+    transport = BigQueryReadGrpcTransport(channel=channel)
     LOGGER.info("BigQuery clients on the local emulator (REST %s, gRPC %s)", rest, grpc_target)
     return BigQueryClients(client, bigquery_storage.BigQueryReadClient(transport=transport))
 

@@ -173,12 +173,9 @@ def acquire_day(clients: BigQueryClients, settings: Settings, day: dt.date) -> A
                 + (f" for projects {', '.join(settings.projects)}" if settings.projects else "")
                 + ": nothing was written"
             )
-        swap = bq.render_sql(
-            "extract/replace_day",
-            staging_table=staging_table_id(settings),
-            acquired_table=work_table,
+        bq.replace_days(
+            clients, settings, staging_table_id(settings), work_table, HOURLY_SCHEMA.names
         )
-        bq.run_query(clients, settings, swap, None, f"replace-{day}")
     finally:
         clients.bigquery.delete_table(work_table, not_found_ok=True)
     acquired = AcquiredDay(
@@ -206,6 +203,27 @@ def _work_table_totals(clients: BigQueryClients, settings: Settings, table_id: s
     return {"rows": int(row.rows), "downloads": int(row.downloads)}
 
 
+def source_days(
+    clients: BigQueryClients, settings: Settings, days: list[dt.date]
+) -> dict[dt.date, int]:
+    """Downloads per day in the source for the given days (days without data are absent)."""
+    sql = bq.render_sql("extract/source_days", downloads_table=settings.source.downloads)
+    parameters = {"first": min(days), "last": max(days)}
+    job = bq.run_query(clients, settings, sql, parameters, "source-days")
+    return {row.day: int(row.downloads) for row in job.result()}
+
+
+def require_source_days(clients: BigQueryClients, settings: Settings, days: list[dt.date]) -> None:
+    """Fail before writing anything when a day to process has no source data."""
+    available = source_days(clients, settings, days)
+    missing = [day.isoformat() for day in days if not available.get(day)]
+    if missing:
+        raise ExtractError(
+            f"no source data in {settings.source.downloads} for {', '.join(missing)}: "
+            "nothing was processed (is the date right, and is the source loaded?)"
+        )
+
+
 def source_newest(clients: BigQueryClients, settings: Settings, day: dt.date) -> dt.datetime | None:
     """Newest source timestamp in the partitions of `day` and the day after."""
     sql = bq.render_sql("extract/source_freshness", downloads_table=settings.source.downloads)
@@ -222,3 +240,8 @@ def read_staging(clients: BigQueryClients, settings: Settings, days: list[dt.dat
     )
     table = bq.read_table(clients, staging_table_id(settings), restriction)
     return table.select(HOURLY_SCHEMA.names).cast(HOURLY_SCHEMA)
+
+
+def days_to_read(window: list[dt.date], acquired: list[str]) -> list[dt.date]:
+    """The window plus any acquired day outside it (a backfill's early days, the look-back)."""
+    return sorted(set(window) | {dt.date.fromisoformat(day) for day in acquired})

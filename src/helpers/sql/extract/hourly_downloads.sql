@@ -1,7 +1,7 @@
 -- Acquisition: one day of file_downloads aggregated to the hour, joined to the file metadata.
--- Reads only the @day partition and the columns below; the optional @projects allow-list
+-- Reads only the day partition and the columns below; the optional projects allow-list
 -- prunes the scan further because file_downloads is clustered on `project`.
--- Parameters: @day DATE, @projects ARRAY<STRING> (empty array: every project).
+-- Query parameters (named, never formatted into the text): day DATE, projects ARRAY<STRING> (empty array: every project).
 WITH downloads AS (
   SELECT
     TIMESTAMP_TRUNC(timestamp, HOUR) AS hour,

@@ -1,0 +1,130 @@
+"""Data-quality checks run after each stage: plain functions returning results with messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helpers.config import Checks
+
+LOGGER = logging.getLogger(__name__)
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+
+class DataQualityError(RuntimeError):
+    """At least one check failed and params/ says failures stop the run."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str
+    detail: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def check_share_without_metadata(hourly: pa.Table, max_share: float) -> CheckResult:
+    """Share of downloads whose file has no metadata row (their bytes and dependencies are 0)."""
+    total = pc.sum(hourly["downloads"]).as_py() or 0
+    missing = pc.sum(hourly["downloads_without_metadata"]).as_py() or 0
+    share = _share(missing, total)
+    status = PASS if share <= max_share else FAIL
+    return CheckResult(
+        "share_without_metadata",
+        status,
+        f"{share:.2%} of {total:,} downloads have no file metadata (limit {max_share:.0%})",
+    )
+
+
+def check_null_country_share(hourly: pa.Table, max_share: float) -> CheckResult:
+    """Share of downloads with a NULL country_code."""
+    total = pc.sum(hourly["downloads"]).as_py() or 0
+    null_rows = hourly.filter(pc.is_null(hourly["country_code"]))
+    nulls = pc.sum(null_rows["downloads"]).as_py() or 0
+    share = _share(nulls, total)
+    status = PASS if share <= max_share else FAIL
+    return CheckResult(
+        "share_null_country",
+        status,
+        f"{share:.2%} of downloads have no country (limit {max_share:.0%})",
+    )
+
+
+def check_window_complete(
+    daily_downloads: Mapping[dt.date, int], days: list[dt.date]
+) -> CheckResult:
+    """Every day of the window holds downloads."""
+    empty = [day.isoformat() for day in days if not daily_downloads.get(day)]
+    if empty:
+        return CheckResult("window_complete", FAIL, f"days without downloads: {', '.join(empty)}")
+    return CheckResult("window_complete", PASS, f"all {len(days)} days hold downloads")
+
+
+def check_freshness(lag_hours: float | None, day: dt.date, max_lag_hours: float) -> CheckResult:
+    """The newest source row is close enough to the end of the run day."""
+    if lag_hours is None:
+        return CheckResult("source_freshness", FAIL, f"no source row at or after {day}")
+    status = PASS if lag_hours <= max_lag_hours else FAIL
+    return CheckResult(
+        "source_freshness",
+        status,
+        f"newest source row {lag_hours:.1f} h before the end of {day} (limit {max_lag_hours:g} h)",
+    )
+
+
+def check_reconciliation(
+    name: str, expected: Mapping[dt.date, int], actual: Mapping[dt.date, int]
+) -> CheckResult:
+    """Downloads per day agree between two copies of the same data."""
+    differences = [
+        f"{day}: {expected.get(day, 0):,} vs {actual.get(day, 0):,}"
+        for day in sorted(set(expected) | set(actual))
+        if expected.get(day, 0) != actual.get(day, 0)
+    ]
+    if differences:
+        return CheckResult(name, FAIL, "totals differ on " + "; ".join(differences))
+    total = sum(expected.values())
+    return CheckResult(name, PASS, f"{len(expected)} days, {total:,} downloads agree")
+
+
+def daily_downloads(hourly: pa.Table) -> dict[dt.date, int]:
+    """Downloads per UTC day of an hourly table."""
+    days = pc.cast(hourly["hour"], pa.date32())
+    grouped = pa.table({"day": days, "downloads": hourly["downloads"]}).group_by("day")
+    totals = grouped.aggregate([("downloads", "sum")])
+    return dict(zip(totals["day"].to_pylist(), totals["downloads_sum"].to_pylist(), strict=True))
+
+
+def quality_checks(hourly: pa.Table, window: list[dt.date], limits: Checks) -> list[CheckResult]:
+    """The checks on the window's hourly facts."""
+    return [
+        check_window_complete(daily_downloads(hourly), window),
+        check_share_without_metadata(hourly, limits.max_share_without_metadata),
+        check_null_country_share(hourly, limits.max_share_null_country),
+    ]
+
+
+def enforce(results: list[CheckResult], on_failure: str) -> list[CheckResult]:
+    """Log every result; raise on failures when `on_failure` is 'fail', else downgrade to warn."""
+    for result in results:
+        level = logging.INFO if result.status == PASS else logging.WARNING
+        LOGGER.log(level, "check %s: %s — %s", result.name, result.status, result.detail)
+    failed = [result for result in results if result.status == FAIL]
+    if failed and on_failure == "fail":
+        raise DataQualityError(
+            "data-quality checks failed: "
+            + "; ".join(f"{result.name}: {result.detail}" for result in failed)
+        )
+    return [CheckResult(r.name, WARN, r.detail) if r.status == FAIL else r for r in results]

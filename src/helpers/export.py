@@ -1,0 +1,189 @@
+"""Export: daily Parquet files, mart tables for Looker Studio, the two required objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from google.cloud import bigquery
+
+from helpers import bq
+from helpers.clients import BigQueryClients
+from helpers.config import Settings
+from helpers.schemas import HOURLY_SCHEMA, bq_schema_from_arrow
+
+LOGGER = logging.getLogger(__name__)
+
+DAILY_FILE_PATTERN = "pypi_downloads_{day}.parquet"
+# Deterministic row order and writer options: a re-run of a day gives a byte-identical file.
+SORT_KEYS = [
+    ("hour", "ascending"),
+    ("project", "ascending"),
+    ("version", "ascending"),
+    ("country_code", "ascending"),
+    ("file_type", "ascending"),
+    ("installer_family", "ascending"),
+    ("is_ci", "ascending"),
+]
+PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True, "use_dictionary": True}
+
+FACTS_TABLE = "fact_hourly_downloads"
+WEEKDAY_TABLE = "weekday_weights"
+PROFILE_TABLE = "hourly_profile"
+LAST_DOWNLOAD_TABLE = "last_download_per_country_project_day"
+INTERVALS_TABLE = "download_intervals"
+FACTS_SCHEMA = HOURLY_SCHEMA.append(pa.field("day", pa.date32(), nullable=False))
+
+
+def daily_file_path(data_dir: Path, day: dt.date) -> Path:
+    return Path(data_dir) / DAILY_FILE_PATTERN.format(day=day.isoformat())
+
+
+def rows_of_day(hourly: pa.Table, day: dt.date) -> pa.Table:
+    """The hourly rows of one UTC day, in the stable order of the daily files."""
+    mask = pc.equal(pc.cast(hourly["hour"], pa.date32()), pa.scalar(day, pa.date32()))
+    return hourly.filter(mask).sort_by(SORT_KEYS).cast(HOURLY_SCHEMA)
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
+    """Write next to the target, then rename over it: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        pq.write_table(table, temporary, **PARQUET_OPTIONS)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_daily_files(hourly: pa.Table, days: list[dt.date], data_dir: Path) -> dict[str, dict]:
+    """One Parquet file per day under data_dir, replacing any earlier file of that day."""
+    written = {}
+    for day in days:
+        rows = rows_of_day(hourly, day)
+        path = write_parquet_atomic(rows, daily_file_path(data_dir, day))
+        downloads = pc.sum(rows["downloads"]).as_py() or 0
+        written[day.isoformat()] = {
+            "path": str(path),
+            "rows": rows.num_rows,
+            "downloads": downloads,
+        }
+        LOGGER.info("daily file %s: %s rows, %s downloads", path, rows.num_rows, f"{downloads:,}")
+    return written
+
+
+def read_daily_file(data_dir: Path, day: dt.date) -> pa.Table:
+    return pq.read_table(daily_file_path(data_dir, day))
+
+
+def with_day(hourly: pa.Table) -> pa.Table:
+    """Hourly facts plus their UTC `day`, the partition column of the mart table."""
+    return hourly.append_column("day", pc.cast(hourly["hour"], pa.date32())).cast(FACTS_SCHEMA)
+
+
+def ensure_mart(clients: BigQueryClients, settings: Settings) -> None:
+    """Create the mart and ops datasets and the partitioned facts table when missing."""
+    for dataset in (settings.mart_dataset, settings.ops_dataset):
+        bq.ensure_dataset(clients, f"{settings.project}.{dataset}", settings.location)
+    bq.ensure_table(
+        clients,
+        settings.table(settings.mart_dataset, FACTS_TABLE),
+        bq_schema_from_arrow(FACTS_SCHEMA),
+        partition_field="day",
+        clustering=("project", "country_code"),
+        description="Hourly PyPI downloads (see README: KPIs). One partition per day.",
+    )
+
+
+def load_facts(
+    clients: BigQueryClients, settings: Settings, hourly: pa.Table, days: list[dt.date]
+) -> int:
+    """Replace the given days of the mart facts: load into a work table, swap in one transaction."""
+    facts = with_day(pa.concat_tables([rows_of_day(hourly, day) for day in days]))
+    target = settings.table(settings.mart_dataset, FACTS_TABLE)
+    work = settings.table(settings.mart_dataset, f"_load_{FACTS_TABLE}")
+    clients.bigquery.delete_table(work, not_found_ok=True)
+    bq.ensure_table(clients, work, bq_schema_from_arrow(FACTS_SCHEMA))
+    try:
+        bq.load_arrow(clients, settings, facts, work)
+        bq.replace_days(clients, settings, target, work, FACTS_SCHEMA.names)
+    finally:
+        clients.bigquery.delete_table(work, not_found_ok=True)
+    return facts.num_rows
+
+
+def replace_small_table(
+    clients: BigQueryClients, settings: Settings, table: pa.Table, name: str
+) -> str:
+    """Replace a small mart table whole (weekday weights, hourly profile) with a load job."""
+    table_id = settings.table(settings.mart_dataset, name)
+    clients.bigquery.delete_table(table_id, not_found_ok=True)
+    bq.ensure_table(clients, table_id, bq_schema_from_arrow(table.schema))
+    bq.load_arrow(
+        clients,
+        settings,
+        table,
+        table_id,
+        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+    )
+    return table_id
+
+
+def with_window_end(table: pa.Table, window_end: dt.date) -> pa.Table:
+    """Prefix a table with the window it describes, for readers of the mart."""
+    column = pa.array([window_end] * table.num_rows, pa.date32())
+    return table.add_column(0, pa.field("window_end", pa.date32(), nullable=False), column)
+
+
+def build_required_objects(
+    clients: BigQueryClients, settings: Settings, window_start: dt.date, window_end: dt.date
+) -> dict[str, int]:
+    """(Re)build the two required tables over the window, with partition filters."""
+    counts = {}
+    for name, partition, clustering in (
+        (LAST_DOWNLOAD_TABLE, "day", "country_code, project"),
+        (INTERVALS_TABLE, "day", "project"),
+    ):
+        table_id = settings.table(settings.mart_dataset, name)
+        select = bq.render_sql(f"export/{name}", downloads_table=settings.source.downloads)
+        statement = (
+            f"CREATE OR REPLACE TABLE `{table_id}`\n"
+            f"PARTITION BY {partition}\nCLUSTER BY {clustering}\nAS\n{select}"
+        )
+        parameters = {"window_start": window_start, "window_end": window_end}
+        bq.run_query(clients, settings, statement, parameters, f"build-{name}")
+        counts[name] = clients.bigquery.get_table(table_id).num_rows
+        LOGGER.info(
+            "table %s: %s rows for %s..%s", table_id, counts[name], window_start, window_end
+        )
+    return counts
+
+
+def mart_daily_downloads(
+    clients: BigQueryClients, settings: Settings, days: list[dt.date]
+) -> dict[dt.date, int]:
+    """Downloads per day in the mart facts, for reconciliation."""
+    sql = (
+        f"SELECT day, SUM(downloads) AS downloads "
+        f"FROM `{settings.table(settings.mart_dataset, FACTS_TABLE)}` "
+        "WHERE day BETWEEN @first AND @last GROUP BY day"
+    )
+    job = bq.run_query(clients, settings, sql, {"first": min(days), "last": max(days)}, "mart-days")
+    return {row.day: int(row.downloads) for row in job.result()}
+
+
+def days_to_export(acquired: list[str], window: list[dt.date], data_dir: Path) -> list[dt.date]:
+    """The days acquired by this run, plus window days whose daily file is missing."""
+    days = {dt.date.fromisoformat(day) for day in acquired}
+    days |= {day for day in window if not daily_file_path(data_dir, day).exists()}
+    return sorted(days)
