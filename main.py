@@ -26,7 +26,12 @@ from helpers import checks, extract
 from helpers.clients import BigQueryClients, CredentialsError, EndpointError, make_clients
 from helpers.config import ConfigError, Settings, load_settings
 from helpers.dates import DateError, RunDates, parse_date, validate_run_dates, yesterday
-from helpers.emulator import EmulatorError, LocalBigQuery, exported_environment
+from helpers.emulator import (
+    EmulatorError,
+    LocalBigQuery,
+    emulator_endpoints_set,
+    exported_environment,
+)
 from helpers.logs import configure_logging
 from helpers.summary import read_summary
 
@@ -87,21 +92,23 @@ def run_dates(arguments: argparse.Namespace, settings: Settings) -> RunDates:
 
 @contextlib.contextmanager
 def bigquery_for(settings: Settings) -> Iterator[BigQueryClients]:
-    """Clients for the environment; locally, the emulator is started and seeded first."""
+    """Clients for the environment; locally, the emulator is started (or reused) and seeded."""
     if not settings.is_local:
         yield make_clients(settings)
         return
     from helpers.seed import seed_replica
 
-    folder = ROOT / (settings.emulator.data_dir or ".bqemulator")
-    emulator = LocalBigQuery(
-        folder / "db" if settings.emulator.data_dir else None,
-        folder / "emulator.log",
-        settings.emulator.startup_timeout_seconds,
-    )
+    if emulator_endpoints_set():
+        # An emulator started by the caller (a test, an Airflow task): use it as it is.
+        clients = make_clients(settings)
+        seed_replica(settings, clients, settings.emulator.replica_dir)
+        yield clients
+        return
+    options = settings.emulator
+    emulator = LocalBigQuery(options.data_dir, options.log_file, options.startup_timeout_seconds)
     with emulator, exported_environment(emulator.environ()):
         clients = make_clients(settings)
-        seed_replica(settings, clients, folder / "replica")
+        seed_replica(settings, clients, options.replica_dir)
         yield clients
 
 

@@ -49,7 +49,9 @@ class ReportLimits:
 
 @dataclass(frozen=True)
 class EmulatorSettings:
-    data_dir: str | None = ".bqemulator"
+    data_dir: Path | None = None  # None: in memory, gone when the emulator stops
+    replica_dir: Path = Path(".bqemulator/replica")  # raw Parquet of the replica (oracle input)
+    log_file: Path = Path(".bqemulator/emulator.log")
     startup_timeout_seconds: float = 90.0
 
 
@@ -99,6 +101,20 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _emulator_settings(raw: dict[str, Any], base_dir: Path) -> EmulatorSettings:
+    """Emulator options with their paths resolved against the project root."""
+    defaults = EmulatorSettings()
+    data_dir = raw.get("data_dir")
+    return EmulatorSettings(
+        data_dir=(base_dir / data_dir).resolve() if data_dir else None,
+        replica_dir=(base_dir / raw.get("replica_dir", defaults.replica_dir)).resolve(),
+        log_file=(base_dir / raw.get("log_file", defaults.log_file)).resolve(),
+        startup_timeout_seconds=float(
+            raw.get("startup_timeout_seconds", defaults.startup_timeout_seconds)
+        ),
+    )
+
+
 def settings_from_dict(raw: dict[str, Any], base_dir: Path | None = None) -> Settings:
     """Build Settings from the parsed YAML; relative paths resolve against `base_dir`."""
     base_dir = base_dir or Path.cwd()
@@ -126,7 +142,7 @@ def settings_from_dict(raw: dict[str, Any], base_dir: Path | None = None) -> Set
             data_dir=(base_dir / paths.get("data_dir", "data")).resolve(),
             reports_dir=(base_dir / paths.get("reports_dir", "reports")).resolve(),
             report=ReportLimits(**_section(raw, "report")),
-            emulator=EmulatorSettings(**emulator) if emulator else EmulatorSettings(),
+            emulator=_emulator_settings(emulator, base_dir),
             replica=ReplicaSettings(**_section(raw, "replica")),
         )
     except (KeyError, TypeError) as error:

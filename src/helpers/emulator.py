@@ -207,6 +207,11 @@ class LocalBigQuery:
         self.stop()
 
 
+def emulator_endpoints_set() -> bool:
+    """True when this process was pointed at a running emulator."""
+    return bool(os.environ.get(REST_ENV) and os.environ.get(GRPC_ENV))
+
+
 @contextlib.contextmanager
 def exported_environment(values: dict[str, str]):
     """Set environment variables for the duration of a block, then restore them."""
