@@ -54,9 +54,9 @@ def write_params(folder: Path, **overrides) -> Path:
 def local_bigquery(tmp_path_factory) -> LocalBigQuery:
     """An in-memory emulator for the whole session, its endpoints exported to the process."""
     folder = tmp_path_factory.mktemp("emulator")
-    with LocalBigQuery(None, folder / "emulator.log", 120) as emulator:
-        with exported_environment(emulator.environ()):
-            yield emulator
+    emulator = LocalBigQuery(None, folder / "emulator.log", 120)
+    with emulator, exported_environment(emulator.environ()):
+        yield emulator
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,17 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _replica_settings(raw: dict[str, Any]) -> ReplicaSettings:
+    """Replica options; `last_day` may be a YAML date or a YYYY-MM-DD string."""
+    last_day = raw.get("last_day")
+    if isinstance(last_day, str):
+        try:
+            last_day = dt.date.fromisoformat(last_day)
+        except ValueError:
+            raise ConfigError(f"'replica.last_day' {last_day!r} is not a YYYY-MM-DD date") from None
+    return ReplicaSettings(**{**raw, "last_day": last_day})
+
+
 def _emulator_settings(raw: dict[str, Any], base_dir: Path) -> EmulatorSettings:
     """Emulator options with their paths resolved against the project root."""
     defaults = EmulatorSettings()
@@ -143,9 +154,11 @@ def settings_from_dict(raw: dict[str, Any], base_dir: Path | None = None) -> Set
             reports_dir=(base_dir / paths.get("reports_dir", "reports")).resolve(),
             report=ReportLimits(**_section(raw, "report")),
             emulator=_emulator_settings(emulator, base_dir),
-            replica=ReplicaSettings(**_section(raw, "replica")),
+            replica=_replica_settings(_section(raw, "replica")),
         )
-    except (KeyError, TypeError) as error:
+    except ConfigError:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
         raise ConfigError(f"invalid params: {error}") from error
     if settings.checks.on_failure not in ("fail", "warn"):
         raise ConfigError("'checks.on_failure' must be 'fail' or 'warn'")
@@ -163,4 +176,6 @@ def load_settings(path: str | Path) -> Settings:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"params file {path} is not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"params file {path} must hold a mapping, got {type(raw).__name__}")
     return settings_from_dict(raw, base_dir=path.resolve().parent.parent)

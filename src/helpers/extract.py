@@ -29,7 +29,12 @@ SOURCE_COLUMNS = {
     "details.installer.name": "STRING",
     "details.ci": "BOOLEAN",
 }
-METADATA_COLUMNS = {"filename": "STRING", "size": "INTEGER", "requires_dist": "STRING"}
+METADATA_COLUMNS = {
+    "filename": "STRING",
+    "size": "INTEGER",
+    "requires_dist": "STRING",
+    "upload_time": "TIMESTAMP",
+}
 
 
 class ExtractError(RuntimeError):
@@ -232,14 +237,19 @@ def source_newest(clients: BigQueryClients, settings: Settings, day: dt.date) ->
 
 
 def read_staging(clients: BigQueryClients, settings: Settings, days: list[dt.date]) -> pa.Table:
-    """Staging rows of the given days, read through the Storage Read API, in HOURLY_SCHEMA."""
-    first, last = min(days), max(days) + dt.timedelta(days=1)
-    # The Storage Read API takes a filter text, not parameters: dates come from date objects.
-    restriction = (
-        f"hour >= TIMESTAMP '{first.isoformat()}' AND hour < TIMESTAMP '{last.isoformat()}'"
-    )
-    table = bq.read_table(clients, staging_table_id(settings), restriction)
-    return table.select(HOURLY_SCHEMA.names).cast(HOURLY_SCHEMA)
+    """Staging rows of the given days, read day by day through the Storage Read API."""
+    # One read session per day keeps each response bounded (NOTE: the emulator sends a read
+    # stream as one message and refuses messages above about 11 MB).
+    tables = []
+    for day in sorted(days):
+        following = day + dt.timedelta(days=1)
+        # The Storage Read API takes a filter text, not parameters: dates come from date objects.
+        restriction = (
+            f"hour >= TIMESTAMP '{day.isoformat()}' AND hour < TIMESTAMP '{following.isoformat()}'"
+        )
+        table = bq.read_table(clients, staging_table_id(settings), restriction)
+        tables.append(table.select(HOURLY_SCHEMA.names).cast(HOURLY_SCHEMA))
+    return pa.concat_tables(tables) if tables else HOURLY_SCHEMA.empty_table()
 
 
 def days_to_read(window: list[dt.date], acquired: list[str]) -> list[dt.date]:

@@ -15,6 +15,7 @@ SELECT
   file.filename AS filename,
   file.version AS version,
   file.type AS file_type,
+  url,
   LAG(timestamp) OVER by_project AS previous_download_at,
   TIMESTAMP_DIFF(timestamp, LAG(timestamp) OVER by_project, MICROSECOND) / 1000000
     AS seconds_since_previous,
