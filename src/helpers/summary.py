@@ -56,10 +56,14 @@ def write_summary(run_dir: Path, summary: dict) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(summary, indent=2, sort_keys=True, default=_json_default)
     handle, temporary = tempfile.mkstemp(prefix=".summary.", dir=run_dir)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text + "\n")
     path = run_dir / SUMMARY_FILE
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
 
 
