@@ -82,7 +82,7 @@ def run_dates(arguments: argparse.Namespace, settings: Settings) -> RunDates:
         raise DateError("give either --date or --start/--end, not both")
     if bool(arguments.start) != bool(arguments.end):
         raise DateError("a backfill needs both --start and --end")
-    window = arguments.window_days or settings.window_days
+    window = settings.window_days if arguments.window_days is None else arguments.window_days
     if arguments.start:
         start, end = parse_date(arguments.start, "--start"), parse_date(arguments.end, "--end")
     else:
@@ -202,7 +202,8 @@ def command_check(arguments: argparse.Namespace, settings: Settings) -> int:
     from helpers.export import daily_file_path, mart_daily_downloads, read_daily_file
 
     day = parse_date(arguments.date, "--date")
-    dates = validate_run_dates(day, day, arguments.window_days or settings.window_days)
+    window = settings.window_days if arguments.window_days is None else arguments.window_days
+    dates = validate_run_dates(day, day, window)
     with bigquery_for(settings) as clients:
         hourly = extract.read_staging(clients, settings, dates.window())
         results = checks.quality_checks(hourly, dates.window(), settings.checks)

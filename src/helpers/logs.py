@@ -10,6 +10,21 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LOGGERS = ("google", "urllib3", "papermill", "traitlets", "asyncio")
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time of the record (test capture, notebooks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, the shape Cloud Logging parses into fields."""
 
@@ -26,7 +41,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(environment: str = "local", level: int = logging.INFO) -> None:
     """Route the pipeline's logs to stderr; JSON in production, plain text locally."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if environment == "prod" else logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
