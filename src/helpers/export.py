@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +14,7 @@ from google.cloud import bigquery
 from helpers import bq
 from helpers.clients import BigQueryClients
 from helpers.config import Settings
+from helpers.files import atomic_path
 from helpers.schemas import HOURLY_SCHEMA, bq_schema_from_arrow
 
 LOGGER = logging.getLogger(__name__)
@@ -53,17 +52,9 @@ def rows_of_day(hourly: pa.Table, day: dt.date) -> pa.Table:
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
     """Write next to the target, then rename over it: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         pq.write_table(table, temporary, **PARQUET_OPTIONS)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def write_daily_files(hourly: pa.Table, days: list[dt.date], data_dir: Path) -> dict[str, dict]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pyarrow as pa
 from helpers import bq
 from helpers.clients import BigQueryClients
 from helpers.config import Settings
+from helpers.files import write_text_atomic
 from helpers.schemas import bq_schema_from_arrow
 
 LOGGER = logging.getLogger(__name__)
@@ -52,19 +51,8 @@ def read_summary(run_dir: Path) -> dict:
 
 def write_summary(run_dir: Path, summary: dict) -> Path:
     """Write the summary atomically (temporary file, then rename)."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(summary, indent=2, sort_keys=True, default=_json_default)
-    handle, temporary = tempfile.mkstemp(prefix=".summary.", dir=run_dir)
-    path = run_dir / SUMMARY_FILE
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(Path(run_dir) / SUMMARY_FILE, text + "\n")
 
 
 def record_stage(run_dir: Path, stage: str, facts: dict, **top_level: Any) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from helpers import summary
+from helpers import files
 from helpers.summary import (
     LEDGER_SCHEMA,
     SUMMARY_FILE,
@@ -107,7 +107,7 @@ def test_write_summary_failed_rename_keeps_previous_and_no_temp(tmp_path, monkey
     def failing_replace(source, target):
         raise OSError("rename refused")
 
-    monkeypatch.setattr(summary.os, "replace", failing_replace)
+    monkeypatch.setattr(files.os, "replace", failing_replace)
 
     # Act
     with pytest.raises(OSError, match="rename refused"):
