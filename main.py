@@ -33,7 +33,7 @@ from helpers.emulator import (
     exported_environment,
 )
 from helpers.logs import configure_logging
-from helpers.summary import read_summary
+from helpers.summary import read_summary, record_stage
 
 LOGGER = logging.getLogger("main")
 
@@ -143,10 +143,10 @@ def execute_notebooks(params_file: Path, dates: RunDates, run_dir: Path) -> None
                 progress_bar=False,
             )
         except PapermillExecutionError as error:
-            raise StageError(
-                f"stage {name} failed: {error.ename}: {error.evalue.strip()} "
-                f"(executed notebook: {output})"
-            ) from None
+            message = f"stage {name} failed: {error.ename}: {error.evalue.strip()}"
+            # The failed notebook stays in run_dir for diagnosis; the summary says so.
+            record_stage(run_dir, name, {"status": "failed", "error": message}, status="failed")
+            raise StageError(f"{message} (executed notebook: {output})") from None
         LOGGER.info("stage %s done in %.1f s", name, time.monotonic() - started)
 
 
@@ -194,6 +194,9 @@ def command_run(arguments: argparse.Namespace, settings: Settings) -> int:
             dates.window_days,
         )
         execute_notebooks(params_file, dates, run_dir)
+        record_stage(
+            run_dir, "run", {"seconds": round(time.monotonic() - started, 1)}, status="success"
+        )
     print_run_summary(run_dir, time.monotonic() - started)
     return 0
 
