@@ -47,9 +47,7 @@ import datetime as dt
 import gzip
 import html
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -63,6 +61,7 @@ import pyarrow.compute as pc
 
 from helpers import charts
 from helpers.config import ReportLimits
+from helpers.files import write_text_atomic
 from helpers.transform import Window, bucket_count
 
 PAYLOAD_VERSION = 1
@@ -608,19 +607,4 @@ def build_report_html(
 
 def write_report(html_text: str, path: Path) -> Path:
     """Write the page atomically: a temporary file in the same folder, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(html_text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(Path(path), html_text)
