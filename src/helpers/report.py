@@ -10,9 +10,14 @@ Embedded data (bounded at any volume)
     `limits.top_countries` countries by downloads are kept; the rest is folded into
     "other" (a NULL country is shown as "unknown" and always kept). The cube is summed over
     (hour, country, project, version, mirror flag, CI flag) and embedded column-wise with
-    dictionary-encoded ints. When the cube still has more than `max_cells` rows, the limits
-    are lowered (versions, then countries, then projects) until it fits; the page states
-    the limits in force.
+    dictionary-encoded ints as compact JSON, gzip-compressed and base64-encoded (the page
+    inflates it with the browser's DecompressionStream). When the cube still has more than
+    `max_cells` cells, the limits are cut by a third in turns (versions, countries, projects) until
+    it fits, and the page states the limits in force.
+    NOTE: at production volume the hour-level cube under the configured limits has millions
+    of cells (every hour of every kept combination has downloads), so the limits in force
+    are lower than configured there; Looker Studio reads the full mart.
+    NOTE: sums travel as JSON numbers, exact in JavaScript up to 2**53 (9 PB for bytes).
 
 Element contract (stable, for tests and scripts)
     Filters:   #filter-country, #filter-project, #filter-version (<select>; value "" is
@@ -36,8 +41,9 @@ Element contract (stable, for tests and scripts)
                pass | warn | fail | none) and one `li.check` per check (data-name,
                data-status) in #checks.
     Bound:     #data-bound (the note stating the bound; data-cells, data-max-cells).
-    State:     `body[data-ready="true"]` once the first render is done; `data-renders`
-               counts renders. The payload is JSON in `script#report-data`.
+    State:     `body[data-ready="true"]` once the first render is done ("error" when the
+               page cannot draw, with the reason in #load-error); `data-renders` counts
+               renders. `read_payload(page)` decodes `script#report-data`.
 """
 
 from __future__ import annotations
@@ -328,12 +334,12 @@ _SHRINK_ORDER = ("top_versions_per_project", "top_countries", "top_projects")
 
 
 def shrink_limits(limits: ReportLimits, step: int) -> ReportLimits | None:
-    """Limits with one of them halved, taking turns from `step` (versions, countries, projects)."""
+    """Limits with one cut by a third, taking turns from `step` (versions, countries, projects)."""
     for offset in range(len(_SHRINK_ORDER)):
         name = _SHRINK_ORDER[(step + offset) % len(_SHRINK_ORDER)]
         value = getattr(limits, name)
         if value > 1:
-            return replace(limits, **{name: value // 2})
+            return replace(limits, **{name: value * 2 // 3})
     return None
 
 
