@@ -28,6 +28,7 @@ run: $(VENV)/.runtime
 ## test: lint, format check, then every test (unit, emulator, notebooks, browser, Airflow)
 test: $(VENV)/.dev
 	bash scripts/install_system_deps.sh
+	bash scripts/install_airflow.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(ARGS)
