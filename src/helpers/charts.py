@@ -118,7 +118,7 @@ def kpi_tiles(summary: Mapping[str, Any], granularity: str) -> list[dict[str, An
     return tiles
 
 
-def base_layout(title: str, height: int = 380) -> dict[str, Any]:
+def base_layout(title: str, height: int = 400) -> dict[str, Any]:
     """Layout shared by every chart: white template, readable fonts, thousands separators."""
     return {
         "template": "plotly_white",
@@ -307,7 +307,7 @@ def breakdown_figure(labels: Sequence[str], downloads: Sequence[int], title: str
         marker={"color": METRIC_COLORS["downloads"]},
         hovertemplate="%{y}: %{x:,} downloads<extra></extra>",
     )
-    layout = base_layout(title)
+    layout = base_layout(title, height=max(400, 112 + 18 * len(labels)))
     layout["xaxis"] = {"title": {"text": "Downloads"}, "tickformat": ",~r", "rangemode": "tozero"}
     layout["yaxis"] = breakdown_axis(len(labels))
     return go.Figure(data=[trace], layout=layout)

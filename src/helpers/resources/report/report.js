@@ -403,7 +403,6 @@
     bars.data[0].x = parts.x;
     bars.data[0].y = parts.y;
     bars.layout.title.text = parts.title;
-    bars.layout.height = Math.max(380, 110 + 24 * parts.y.length);
     bars.layout.yaxis.range = [Math.max(parts.y.length, figures.breakdown_min_slots) - 0.5, -0.5];
 
     return Promise.all([
