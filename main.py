@@ -22,6 +22,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from google.api_core.exceptions import GoogleAPIError
+from requests.exceptions import RequestException
+
 from helpers import checks, extract
 from helpers.clients import BigQueryClients, CredentialsError, EndpointError, make_clients
 from helpers.config import ConfigError, Settings, load_settings
@@ -271,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     except (*USER_ERRORS, StageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if isinstance(error, ConfigError | DateError) else 1
+    except (GoogleAPIError, RequestException) as error:
+        print(f"error: BigQuery request failed: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: the local BigQuery was stopped", file=sys.stderr)
         return 130

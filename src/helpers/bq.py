@@ -28,6 +28,9 @@ from helpers.config import Settings
 LOGGER = logging.getLogger(__name__)
 
 JOB_LABELS = {"app": "pypi-downloads-pipeline"}
+# The first calls of a run give up after this many seconds (the client's default is 10
+# minutes), so an unreachable endpoint is reported promptly.
+FIRST_CALL_RETRY = bigquery.DEFAULT_RETRY.with_deadline(30)
 # Table ids are the only text put into SQL; values always travel as query parameters.
 TABLE_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_$-]+){2}$")
 COLUMN_LIST = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(, [A-Za-z_][A-Za-z0-9_]*)*$")

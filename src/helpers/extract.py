@@ -100,7 +100,7 @@ def check_source_schema(clients: BigQueryClients, settings: Settings) -> None:
         (settings.source.metadata, METADATA_COLUMNS),
     ):
         try:
-            table = clients.bigquery.get_table(table_id)
+            table = clients.bigquery.get_table(table_id, retry=bq.FIRST_CALL_RETRY, timeout=10)
         except google_exceptions.NotFound:
             raise ExtractError(f"source table {table_id} not found") from None
         problems = schema_differences(flatten_schema(table.schema), expected)

@@ -49,7 +49,10 @@ def spec_fingerprint(spec: ReplicaSpec) -> str:
 def seeded_fingerprint(clients: BigQueryClients, settings: Settings) -> str | None:
     """The description of the seeded downloads table, or None when it does not exist."""
     try:
-        return clients.bigquery.get_table(settings.source.downloads).description
+        table = clients.bigquery.get_table(
+            settings.source.downloads, retry=bq.FIRST_CALL_RETRY, timeout=10
+        )
+        return table.description
     except google_exceptions.NotFound:
         return None
 
@@ -78,8 +81,10 @@ def seed_replica(
     fingerprint = spec_fingerprint(spec)
     raw_dir = Path(raw_dir)
     spec_path = raw_dir / SPEC_FILE
+    # Asked first: it also tells promptly when the local BigQuery does not answer.
+    seeded = seeded_fingerprint(clients, settings)
     on_disk = spec_path.exists() and spec_path.read_text(encoding="utf-8") == fingerprint
-    if on_disk and seeded_fingerprint(clients, settings) == fingerprint:
+    if on_disk and seeded == fingerprint:
         LOGGER.info("local BigQuery already holds the replica (%s)", fingerprint)
         return {"seeded": False, "spec": fingerprint, "raw_dir": str(raw_dir)}
     replica = generate_replica(spec)

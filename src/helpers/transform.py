@@ -187,6 +187,13 @@ def _utc_midnight(day: dt.date) -> pa.Scalar:
     return pa.scalar(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), type=TIMESTAMP_UTC)
 
 
+def within_window(hourly: pa.Table, window: Window) -> pa.Table:
+    """Only the rows whose hour falls in the window (a run may read look-back days too)."""
+    _check_window(window)
+    start, end = _utc_midnight(window.start), _utc_midnight(window.end + ONE_DAY)
+    return hourly.filter((pc.field("hour") >= start) & (pc.field("hour") < end))
+
+
 def _isin(column: str, values: tuple[str, ...]) -> pc.Expression | None:
     """Keep the rows whose column is one of the values; no condition when there are none."""
     return pc.field(column).isin(list(values)) if values else None

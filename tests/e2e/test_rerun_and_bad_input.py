@@ -67,3 +67,24 @@ def test_bad_input_fails_clearly_and_leaves_nothing(pipeline_run, capsys, argume
     assert "Traceback" not in error
     assert (snapshot(settings.data_dir), sorted(settings.reports_dir.rglob("*"))) == before
     assert extract.staged_days(pipeline_run.clients, settings, window) == staged_before
+
+
+def test_unreachable_endpoint_fails_clearly(tmp_path, monkeypatch, capsys):
+    from google.cloud import bigquery
+
+    from helpers.emulator import GRPC_ENV, REST_ENV, free_port
+    from tests.conftest import write_params
+
+    closed = free_port()  # nothing listens there
+    monkeypatch.setenv(REST_ENV, f"http://127.0.0.1:{closed}")
+    monkeypatch.setenv(GRPC_ENV, f"127.0.0.1:{closed}")
+    monkeypatch.setattr(bq, "FIRST_CALL_RETRY", bigquery.DEFAULT_RETRY.with_deadline(2))
+    params = write_params(tmp_path)
+
+    code = main.main(["run", "--date", "2026-11-20", "--params", str(params)])
+
+    error = capsys.readouterr().err
+    assert code == 1
+    assert "BigQuery request failed" in error
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "reports").exists()
