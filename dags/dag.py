@@ -12,7 +12,10 @@ Each run processes **one UTC day**, its logical date `ds`, from
    folder; each executed notebook is kept in the run folder.
 4. `check_data_quality` runs `main.py check --date ds` (staging vs daily file vs mart
    totals, NULL shares, share without metadata, source freshness) before the report.
-5. `check_run_lateness` alerts when the run ends after its deadline
+5. `publish_outputs` copies the daily files this run wrote and its HTML report to Cloud
+   Storage (`pypi_output_uri`, e.g. `gs://<data bucket>/pypi`), where other pipelines
+   and readers find them; without that Variable they stay in the project's folders.
+6. `check_run_lateness` alerts when the run ends after its deadline
    (`pypi_late_after_hours` hours after the end of `ds`, UTC).
 
 Alerts go by mail (SMTP connection), to a chat webhook (HTTP connection) and to a
@@ -38,7 +41,8 @@ run stopped by `dagrun_timeout`) are alerted.
 `pypi_project_root` (folder holding `main.py`, `notebooks/`, `params/`; in Composer, under
 the bucket's `data/` folder), `pypi_params_file` (relative to the project root or
 absolute), `pypi_reports_dir`, `pypi_python` (interpreter for `main.py`),
-`pypi_kernel_name`, `pypi_late_after_hours`, `pypi_alert_emails` (comma-separated),
+`pypi_kernel_name`, `pypi_output_uri`, `pypi_late_after_hours`,
+`pypi_alert_emails` (comma-separated),
 `pypi_smtp_conn_id`, `pypi_chat_conn_id`, `pypi_alert_topic`
 (`projects/<project>/topics/<topic>`), `pypi_gcp_conn_id`. Credentials live in Airflow
 connections (backed by Secret Manager in Composer), never in Variables or params.
@@ -98,6 +102,7 @@ NOTEBOOKS = {
 SENSOR_POKE_INTERVAL = dt.timedelta(minutes=20)
 SENSOR_TIMEOUT = dt.timedelta(hours=12)
 CHECK_TIMEOUT = dt.timedelta(minutes=30)
+PUBLISH_TIMEOUT = dt.timedelta(minutes=30)
 RETRIES = 2
 RETRY_DELAY = dt.timedelta(minutes=5)
 MAX_RETRY_DELAY = dt.timedelta(hours=1)
@@ -116,6 +121,7 @@ VAR_PARAMS_FILE = "pypi_params_file"
 VAR_REPORTS_DIR = "pypi_reports_dir"
 VAR_PYTHON = "pypi_python"
 VAR_KERNEL = "pypi_kernel_name"
+VAR_OUTPUT_URI = "pypi_output_uri"
 VAR_LATE_AFTER_HOURS = "pypi_late_after_hours"
 VAR_ALERT_EMAILS = "pypi_alert_emails"
 VAR_SMTP_CONN = "pypi_smtp_conn_id"
@@ -196,6 +202,34 @@ def prepare_run_dir(path: str) -> str:
     os.makedirs(path, exist_ok=True)
     LOGGER.info("run folder %s", path)
     return path
+
+
+def publish_outputs(run_dir: str, ds: str) -> list[str]:
+    """Upload the run's daily files and report to Cloud Storage; objects are replaced whole."""
+    output_uri = _variable(VAR_OUTPUT_URI, "")
+    if not output_uri:
+        LOGGER.warning("outputs not published: Variable %s is not set", VAR_OUTPUT_URI)
+        return []
+    match = re.fullmatch(r"gs://([^/]+)/?(.*)", output_uri)
+    if not match:
+        raise ValueError(f"{VAR_OUTPUT_URI}={output_uri!r} is not a gs://bucket/prefix URI")
+    from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+    from helpers.summary import read_summary
+
+    summary = read_summary(run_dir)["stages"]
+    files = [entry["path"] for entry in summary["export"]["files"].values()]
+    bucket, prefix = match[1], match[2].strip("/")
+    folder = f"{prefix}/" if prefix else ""
+    uploads = {path: f"{folder}daily/{os.path.basename(path)}" for path in files}
+    uploads[summary["charts"]["report"]] = f"{folder}reports/{ds}/report.html"
+    hook = GCSHook(gcp_conn_id=_variable(VAR_GCP_CONN, DEFAULT_GCP_CONN))
+    objects = []
+    for path, name in sorted(uploads.items()):
+        hook.upload(bucket_name=bucket, object_name=name, filename=path)
+        objects.append(f"gs://{bucket}/{name}")
+    LOGGER.info("published %d objects under gs://%s/%s", len(objects), bucket, prefix)
+    return objects
 
 
 def _alert_text(title: str, facts: dict[str, object]) -> str:
@@ -373,6 +407,12 @@ with DAG(
         retries=1,
         execution_timeout=CHECK_TIMEOUT,
     )
+    publish = PythonOperator(
+        task_id="publish_outputs",
+        python_callable=publish_outputs,
+        op_kwargs={"run_dir": RUN_DIR, "ds": "{{ ds }}"},
+        execution_timeout=PUBLISH_TIMEOUT,
+    )
     check_lateness = PythonOperator(
         task_id="check_run_lateness",
         python_callable=check_run_lateness,
@@ -389,5 +429,6 @@ with DAG(
         >> notebooks["export"]
         >> check_quality
         >> notebooks["charts"]
+        >> publish
         >> check_lateness
     )

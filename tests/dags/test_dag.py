@@ -56,8 +56,10 @@ EXPECTED_ORDER = [
     "export",
     "check_data_quality",
     "charts",
+    "publish_outputs",
     "check_run_lateness",
 ]
+DAYS = ("2026-11-18", "2026-11-19", "2026-11-20")
 NOTEBOOKS = {
     "extract": "01_extract.ipynb",
     "transform": "02_transform.ipynb",
@@ -144,6 +146,32 @@ CALL_CALLBACKS = textwrap.dedent(
     module.notify_failure({"ds": "2026-11-20", "reason": "task_failure"})
     module.send_alert("late", "a test alert", {"day": "2026-11-20"})
     print("callbacks returned")
+    """
+)
+
+# Runs in the Airflow venv: publish_outputs with a stand-in GCSHook that records uploads.
+CALL_PUBLISH = textwrap.dedent(
+    """
+    import importlib.util, json, sys, types
+
+    uploads = []
+
+    class RecordingGCSHook:
+        def __init__(self, gcp_conn_id):
+            self.gcp_conn_id = gcp_conn_id
+
+        def upload(self, bucket_name, object_name, filename):
+            uploads.append([self.gcp_conn_id, bucket_name, object_name, filename])
+
+    stand_in = types.ModuleType("airflow.providers.google.cloud.hooks.gcs")
+    stand_in.GCSHook = RecordingGCSHook
+    sys.modules[stand_in.__name__] = stand_in
+    spec = importlib.util.spec_from_file_location("pypi_dag", sys.argv[1])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    objects = module.publish_outputs(sys.argv[2], "2026-11-20")
+    with open(sys.argv[3], "w") as out:
+        json.dump({"objects": objects, "uploads": uploads}, out)
     """
 )
 
@@ -332,6 +360,30 @@ def test_alert_callbacks_do_not_raise_when_no_channel_is_configured(airflow_pyth
     assert "callbacks returned" in output
     for skipped in ("alert mail skipped", "chat alert skipped", "Pub/Sub alert skipped"):
         assert skipped in output
+
+
+def test_publish_outputs_uploads_daily_files_and_report(airflow_python, tmp_path):
+    run_dir = tmp_path / "reports" / "2026-11-20" / "run"
+    run_dir.mkdir(parents=True)
+    daily = {day: str(tmp_path / "data" / f"pypi_downloads_{day}.parquet") for day in DAYS}
+    report = str(run_dir / "report.html")
+    stages = {"export": {"files": {d: {"path": p} for d, p in daily.items()}}}
+    stages["charts"] = {"report": report}
+    (run_dir / "summary.json").write_text(json.dumps({"stages": stages}), encoding="utf-8")
+    output = tmp_path / "published.json"
+    environment = airflow_environment(
+        tmp_path / "airflow",
+        AIRFLOW_VAR_PYPI_OUTPUT_URI="gs://pypi-data/exports/",
+        AIRFLOW_VAR_PYPI_GCP_CONN_ID="gcp_pipeline",
+    )
+    script = [str(airflow_python), "-c", CALL_PUBLISH, str(ROOT / "dags" / "dag.py")]
+    run_in_airflow([*script, str(run_dir), str(output)], environment, tmp_path / "p.log", 300)
+    published = json.loads(output.read_text(encoding="utf-8"))
+    assert published["uploads"] == [
+        ["gcp_pipeline", "pypi-data", f"exports/daily/pypi_downloads_{day}.parquet", path]
+        for day, path in daily.items()
+    ] + [["gcp_pipeline", "pypi-data", "exports/reports/2026-11-20/report.html", report]]
+    assert published["objects"][-1] == "gs://pypi-data/exports/reports/2026-11-20/report.html"
 
 
 def write_params(folder: Path) -> Path:
