@@ -57,20 +57,13 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
     return Path(path)
 
 
-def write_daily_files(hourly: pa.Table, days: list[dt.date], data_dir: Path) -> dict[str, dict]:
-    """One Parquet file per day under data_dir, replacing any earlier file of that day."""
-    written = {}
-    for day in days:
-        rows = rows_of_day(hourly, day)
-        path = write_parquet_atomic(rows, daily_file_path(data_dir, day))
-        downloads = pc.sum(rows["downloads"]).as_py() or 0
-        written[day.isoformat()] = {
-            "path": str(path),
-            "rows": rows.num_rows,
-            "downloads": downloads,
-        }
-        LOGGER.info("daily file %s: %s rows, %s downloads", path, rows.num_rows, f"{downloads:,}")
-    return written
+def write_daily_file(rows: pa.Table, day: dt.date, data_dir: Path) -> dict:
+    """The day's Parquet file under data_dir, replacing any earlier file of that day."""
+    rows = rows_of_day(rows, day)
+    path = write_parquet_atomic(rows, daily_file_path(data_dir, day))
+    downloads = pc.sum(rows["downloads"]).as_py() or 0
+    LOGGER.info("daily file %s: %s rows, %s downloads", path, rows.num_rows, f"{downloads:,}")
+    return {"path": str(path), "rows": rows.num_rows, "downloads": downloads}
 
 
 def read_daily_file(data_dir: Path, day: dt.date) -> pa.Table:
@@ -173,8 +166,7 @@ def mart_daily_downloads(
     return {row.day: int(row.downloads) for row in job.result()}
 
 
-def days_to_export(acquired: list[str], window: list[dt.date], data_dir: Path) -> list[dt.date]:
+def days_to_export(acquired: list[dt.date], window: list[dt.date], data_dir: Path) -> list[dt.date]:
     """The days acquired by this run, plus window days whose daily file is missing."""
-    days = {dt.date.fromisoformat(day) for day in acquired}
-    days |= {day for day in window if not daily_file_path(data_dir, day).exists()}
-    return sorted(days)
+    missing = {day for day in window if not daily_file_path(data_dir, day).exists()}
+    return sorted(set(acquired) | missing)

@@ -252,6 +252,6 @@ def read_staging(clients: BigQueryClients, settings: Settings, days: list[dt.dat
     return pa.concat_tables(tables) if tables else HOURLY_SCHEMA.empty_table()
 
 
-def days_to_read(window: list[dt.date], acquired: list[str]) -> list[dt.date]:
+def days_to_read(window: list[dt.date], acquired: list[dt.date]) -> list[dt.date]:
     """The window plus any acquired day outside it (a backfill's early days, the look-back)."""
-    return sorted(set(window) | {dt.date.fromisoformat(day) for day in acquired})
+    return sorted(set(window) | set(acquired))

@@ -68,6 +68,7 @@ import pyarrow.compute as pc
 from helpers import charts
 from helpers.config import ReportLimits
 from helpers.files import write_text_atomic
+from helpers.schemas import HOURLY_SCHEMA
 from helpers.transform import Window, bucket_count
 
 PAYLOAD_VERSION = 1
@@ -203,11 +204,17 @@ def rank_labels(cube: Cube) -> Ranking:
     for pair, total in zip(pairs.tolist(), _sums(inverse, downloads, len(pairs)), strict=True):
         project, version = divmod(pair, len(cube.versions))
         per_project.setdefault(cube.projects[project], {})[cube.versions[version]] = total
+    # "other" may already be present (rows folded by `fold_rows`): it is the fold bucket,
+    # never a label competing for a place.
     return Ranking(
-        countries=_ranked({k: v for k, v in countries.items() if k != UNKNOWN}),
+        countries=_ranked({k: v for k, v in countries.items() if k not in (UNKNOWN, OTHER)}),
         has_unknown=UNKNOWN in countries,
-        projects=_ranked({p: n for p, n in projects.items() if p in per_project}),
-        versions={p: _ranked(vs) for p, vs in per_project.items()},
+        projects=_ranked({p: n for p, n in projects.items() if p in per_project and p != OTHER}),
+        versions={
+            p: _ranked({v: n for v, n in vs.items() if v != OTHER})
+            for p, vs in per_project.items()
+            if p != OTHER
+        },
     )
 
 
@@ -614,3 +621,76 @@ def build_report_html(
 def write_report(html_text: str, path: Path) -> Path:
     """Write the page atomically: a temporary file in the same folder, then os.replace."""
     return write_text_atomic(Path(path), html_text)
+
+
+# Bounded input for production volumes: the page only needs the top labels, so a run
+# ranks labels over the window day by day (pass 1), then folds each day's rows (pass 2).
+LABEL_KEYS = ["country_code", "project", "version"]
+LABEL_SCHEMA = pa.schema([(name, pa.string()) for name in LABEL_KEYS] + [("downloads", pa.int64())])
+FOLDED_SCHEMA = pa.schema(
+    [field.with_nullable(True) for field in HOURLY_SCHEMA if field.name != "file_type"]
+)
+
+
+def label_downloads(rows: pa.Table, running: pa.Table | None = None) -> pa.Table:
+    """Downloads per (country, project, version), added to a running total from other days."""
+    day = rows.select([*LABEL_KEYS, "downloads"]).cast(LABEL_SCHEMA)
+    combined = pa.concat_tables([running, day]) if running is not None else day
+    summed = combined.group_by(LABEL_KEYS).aggregate([("downloads", "sum")])
+    return summed.rename_columns([*LABEL_KEYS, "downloads"]).cast(LABEL_SCHEMA)
+
+
+@dataclass(frozen=True)
+class KeptLabels:
+    countries: frozenset[str]
+    projects: frozenset[str]
+    versions: frozenset[tuple[str, str]]
+
+
+def keep_labels(totals: pa.Table, limits: ReportLimits) -> KeptLabels:
+    """The labels the page will show under `limits`, ranked as `rank_labels` ranks them."""
+
+    def top(keys: list[str], count: int) -> list[tuple]:
+        grouped = totals.group_by(keys).aggregate([("downloads", "sum")]).to_pylist()
+        ranked = sorted(grouped, key=lambda r: (-r["downloads_sum"], *(str(r[k]) for k in keys)))
+        return [tuple(r[k] for k in keys) for r in ranked][:count]
+
+    ranked_countries = [c for (c,) in top(["country_code"], totals.num_rows) if c is not None]
+    projects = {p for (p,) in top(["project"], limits.top_projects)}
+    pairs = top(["project", "version"], totals.num_rows)
+    versions: dict[str, list[str]] = {}
+    for project, version in pairs:
+        if project in projects:
+            versions.setdefault(project, []).append(version)
+    kept = {(p, v) for p, vs in versions.items() for v in vs[: limits.top_versions_per_project]}
+    countries = ranked_countries[: limits.top_countries]
+    return KeptLabels(frozenset(countries), frozenset(projects), frozenset(kept))
+
+
+def fold_rows(rows: pa.Table, kept: KeptLabels) -> pa.Table:
+    """One day's rows with labels outside `kept` as "other", summed per hour and label."""
+    project = pc.if_else(
+        pc.is_in(rows["project"], pa.array(sorted(kept.projects))), rows["project"], OTHER
+    )
+    pair = pc.binary_join_element_wise(rows["project"], rows["version"], "\x00")
+    kept_pairs = pa.array(sorted(f"{p}\x00{v}" for p, v in kept.versions))
+    version = pc.if_else(pc.is_in(pair, kept_pairs), rows["version"], OTHER)
+    country = rows["country_code"]
+    known = pc.or_kleene(pc.is_null(country), pc.is_in(country, pa.array(sorted(kept.countries))))
+    folded = pa.table(
+        {
+            "hour": rows["hour"],
+            "country_code": pc.if_else(known, country, OTHER),
+            "project": project,
+            "version": version,
+            # The page tells mirrors from the rest only: keep that distinction, drop the others.
+            "installer_family": pc.if_else(
+                pc.equal(rows["installer_family"], "mirror"), "mirror", "other_tool"
+            ),
+            "is_ci": rows["is_ci"],
+            **{name: rows[name] for name in MEASURES},
+        }
+    )
+    keys = ["hour", "country_code", "project", "version", "installer_family", "is_ci"]
+    summed = folded.group_by(keys).aggregate([(name, "sum") for name in MEASURES])
+    return summed.rename_columns([*keys, *MEASURES]).cast(FOLDED_SCHEMA)

@@ -10,6 +10,7 @@ from helpers.clients import BigQueryClients, make_clients
 from helpers.config import Settings, load_settings
 from helpers.dates import RunDates, parse_date, validate_run_dates
 from helpers.logs import configure_logging
+from helpers.summary import read_summary
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,15 @@ class RunContext:
     def work_dir(self) -> Path:
         """Intermediate Arrow files passed from one notebook to the next."""
         return self.run_dir / "work"
+
+    def day_file(self, day: dt.date) -> Path:
+        """The work file holding one day's hourly rows, read back from staging."""
+        return self.work_dir / f"hourly_{day.isoformat()}.parquet"
+
+    def acquired_days(self) -> list[dt.date]:
+        """The days the extract stage of this run acquired, from the run summary."""
+        extracted = read_summary(self.run_dir)["stages"]["extract"]["days"]
+        return [dt.date.fromisoformat(day["day"]) for day in extracted]
 
 
 def start_stage(

@@ -194,6 +194,16 @@ def within_window(hourly: pa.Table, window: Window) -> pa.Table:
     return hourly.filter((pc.field("hour") >= start) & (pc.field("hour") < end))
 
 
+def hourly_totals(hourly: pa.Table, by: str | Iterable[str] = ("country_code",)) -> pa.Table:
+    """The measures summed per hour (and `by`), under the hourly column names.
+
+    A few thousand rows a day whatever the volume: enough for the window's KPIs, weekday
+    weights, hourly profile and data-quality checks, so a run never holds the whole window.
+    """
+    rolled = roll_up(hourly, "hour", by)
+    return rolled.rename_columns(["hour", *rolled.column_names[1:]])
+
+
 def _isin(column: str, values: tuple[str, ...]) -> pc.Expression | None:
     """Keep the rows whose column is one of the values; no condition when there are none."""
     return pc.field(column).isin(list(values)) if values else None

@@ -16,7 +16,7 @@ from helpers.export import (
     rows_of_day,
     with_day,
     with_window_end,
-    write_daily_files,
+    write_daily_file,
     write_parquet_atomic,
 )
 from helpers.schemas import HOURLY_SCHEMA
@@ -146,15 +146,14 @@ def test_write_parquet_atomic_byte_identical(tmp_path):
     assert a == (tmp_path / "c.parquet").read_bytes()
 
 
-def test_write_daily_files_one_file_per_day(tmp_path):
+def test_write_daily_file_keeps_only_its_day(tmp_path):
     table = hourly(*D2_ROWS, *OTHER_ROWS)
 
-    written = write_daily_files(table, [D1, D2], tmp_path)
+    written = {day: write_daily_file(table, day, tmp_path) for day in (D1, D2)}
 
-    assert set(written) == {"2026-11-17", "2026-11-18"}
-    assert written["2026-11-18"]["rows"] == len(D2_ROWS)
-    assert written["2026-11-18"]["downloads"] == len(D2_ROWS)
-    assert written["2026-11-17"]["rows"] == 1
+    assert written[D2]["rows"] == len(D2_ROWS)
+    assert written[D2]["downloads"] == len(D2_ROWS)
+    assert written[D1]["rows"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "pypi_downloads_2026-11-17.parquet",
         "pypi_downloads_2026-11-18.parquet",
@@ -171,7 +170,7 @@ def test_days_to_export_acquired_plus_missing_files(tmp_path):
         daily_file_path(tmp_path, day).write_bytes(b"")
 
     # Act: D4 acquired again, D1 acquired outside the window
-    days = days_to_export(["2026-11-20", "2026-11-17"], [D2, D3, D4], tmp_path)
+    days = days_to_export([D4, D1], [D2, D3, D4], tmp_path)
 
     # Assert
     assert days == [D1, D3, D4]
@@ -185,7 +184,7 @@ def test_days_to_export_nothing_to_do(tmp_path):
 
 
 def test_days_to_export_no_duplicates(tmp_path):
-    days = days_to_export(["2026-11-19", "2026-11-19"], [D3], tmp_path)
+    days = days_to_export([D3, D3], [D3], tmp_path)
 
     assert days == [D3]
 

@@ -380,3 +380,29 @@ def test_a_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, mo
         report.write_report("<p>new</p>", target)
     assert target.read_text(encoding="utf-8") == "<p>old</p>"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+@pytest.mark.parametrize("limits", [ReportLimits(2, 1, 1), ReportLimits(1, 2, 2), ReportLimits()])
+def test_folding_day_by_day_gives_the_cells_of_folding_the_window(hourly, limits):
+    window_rows = transform.within_window(hourly, WINDOW)
+    days = [
+        transform.within_window(window_rows, transform.Window(day, day)) for day in WINDOW.dates()
+    ]
+    totals = None
+    for day_rows in days:
+        totals = report.label_downloads(day_rows, totals)
+    kept = report.keep_labels(totals, limits)
+
+    folded = pa.concat_tables([report.fold_rows(day_rows, kept) for day_rows in days])
+
+    assert sorted(_cells(folded, limits), key=str) == sorted(_cells(hourly, limits), key=str)
+
+
+def test_keep_labels_ranks_by_downloads_then_label(hourly):
+    totals = report.label_downloads(transform.within_window(hourly, WINDOW))
+
+    kept = report.keep_labels(totals, ReportLimits(2, 1, 1))
+
+    assert kept.projects == {"alpha", "beta"}  # 88 and 24 downloads; gamma 6, delta 1
+    assert kept.versions == {("alpha", "1.0"), ("beta", "0.1")}
+    assert kept.countries == {"US"}  # 85 downloads; NULL is never folded

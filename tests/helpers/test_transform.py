@@ -19,9 +19,11 @@ from helpers.transform import (
     daily_totals,
     filter_hourly,
     hourly_profile,
+    hourly_totals,
     kpi_summary,
     roll_up,
     weekday_weights,
+    within_window,
 )
 
 # Dimension and measure values of a row unless the test says otherwise.
@@ -649,3 +651,43 @@ def test_daily_totals_sum_per_utc_day():
             "downloads_without_metadata": 1,
         },
     ]
+
+
+def test_hourly_totals_sums_per_hour_and_country_under_hourly_names():
+    table = _table(
+        _row("2027-01-04", 3, downloads=2, bytes=20),
+        _row("2027-01-04", 3, project="other", version="9", downloads=5, bytes=50),
+        _row("2027-01-04", 3, country_code=None, downloads=1),
+        _row("2027-01-04", 4, downloads=7),
+    )
+
+    totals = hourly_totals(table)
+
+    assert totals.column_names[:2] == ["hour", "country_code"]
+    assert totals.select(["hour", "country_code", "downloads", "bytes"]).to_pylist() == [
+        {"hour": _at("2027-01-04", 3), "country_code": "US", "downloads": 7, "bytes": 70},
+        {"hour": _at("2027-01-04", 3), "country_code": None, "downloads": 1, "bytes": 100},
+        {"hour": _at("2027-01-04", 4), "country_code": "US", "downloads": 7, "bytes": 100},
+    ]
+
+
+def test_kpis_of_hourly_totals_equal_kpis_of_the_rows():
+    rows = _table(
+        _row("2027-01-04", 1, downloads=3),
+        _row("2027-01-05", 2, project="b", downloads=4, downloads_without_metadata=1),
+        _row("2027-01-09", 23, country_code=None, downloads=5),
+    )
+    window = Window(dt.date(2027, 1, 4), dt.date(2027, 1, 10))
+
+    assert kpi_summary(hourly_totals(rows), window, "day") == kpi_summary(rows, window, "day")
+    assert weekday_weights(hourly_totals(rows), window).equals(weekday_weights(rows, window))
+
+
+def test_within_window_drops_the_days_around_it():
+    table = _table(
+        _row("2027-01-03", 23), _row("2027-01-04", 0), _row("2027-01-05", 23), _row("2027-01-06")
+    )
+
+    kept = within_window(table, Window(dt.date(2027, 1, 4), dt.date(2027, 1, 5)))
+
+    assert kept["hour"].to_pylist() == [_at("2027-01-04", 0), _at("2027-01-05", 23)]
