@@ -25,30 +25,14 @@ from helpers.checks import (
 )
 from helpers.config import Checks
 from helpers.schemas import HOURLY_SCHEMA
+from tests.hourly_rows import at, hourly_table
 
 D1, D2, D3 = dt.date(2026, 11, 18), dt.date(2026, 11, 19), dt.date(2026, 11, 20)
-DEFAULTS = {
-    "country_code": "US",
-    "project": "demo",
-    "version": "1.0",
-    "file_type": "bdist_wheel",
-    "installer_family": "pip",
-    "is_ci": False,
-    "downloads": 1,
-    "bytes": 100,
-    "dependencies": 0,
-    "downloads_without_metadata": 0,
-}
-
-
-def at(day: dt.date, hour: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
 
 
 def hourly(*rows: dict) -> pa.Table:
-    """An hourly table in HOURLY_SCHEMA; each row overrides DEFAULTS (hour defaults to D1)."""
-    full = [{"hour": at(D1), **DEFAULTS, **row} for row in rows]
-    return pa.Table.from_pylist(full, schema=HOURLY_SCHEMA)
+    """An hourly table; each row overrides the defaults (hour defaults to D1)."""
+    return hourly_table(*rows, hour=at(D1))
 
 
 # --- share without metadata -------------------------------------------------------------

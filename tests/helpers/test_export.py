@@ -20,28 +20,13 @@ from helpers.export import (
     write_parquet_atomic,
 )
 from helpers.schemas import HOURLY_SCHEMA
+from tests.hourly_rows import at, hourly_table
 
 D1, D2, D3, D4 = (dt.date(2026, 11, day) for day in (17, 18, 19, 20))
-DEFAULTS = {
-    "country_code": "US",
-    "project": "demo",
-    "version": "1.0",
-    "file_type": "bdist_wheel",
-    "installer_family": "pip",
-    "is_ci": False,
-    "downloads": 1,
-    "bytes": 100,
-    "dependencies": 0,
-    "downloads_without_metadata": 0,
-}
-
-
-def at(day: dt.date, hour: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
 
 
 def hourly(*rows: dict) -> pa.Table:
-    return pa.Table.from_pylist([{**DEFAULTS, **row} for row in rows], schema=HOURLY_SCHEMA)
+    return hourly_table(*rows)
 
 
 # Rows of D2 in their expected file order, then rows of the neighbouring days.
