@@ -130,3 +130,35 @@ def test_download_intervals_table_equals_oracle(pipeline_run):
         check_dtype=False,
     )
     assert got["seconds_since_previous"].isna().sum() == got["project"].nunique()
+
+
+def test_run_ledger_has_one_row_per_stage(pipeline_run):
+    settings = pipeline_run.settings
+    table_id = settings.table(settings.ops_dataset, "run_ledger")
+    ledger = bq.read_table(pipeline_run.clients, table_id).to_pandas()
+    run = ledger[ledger["run_id"] == pipeline_run.run_dir.name]
+
+    assert sorted(run["stage"]) == ["charts", "export", "extract", "transform"]
+    assert (run["status"] == "success").all()
+    assert run.set_index("stage").loc["extract", "rows"] > 0
+
+
+def test_project_allow_list_restricts_the_acquisition(pipeline_run, raw_rows):
+    import dataclasses
+
+    from helpers import extract
+
+    chosen = sorted(raw_rows["project"].unique())[:2]
+    settings = dataclasses.replace(
+        pipeline_run.settings, staging_dataset="allow_list_staging", projects=tuple(chosen)
+    )
+    extract.ensure_staging(pipeline_run.clients, settings)
+
+    acquired = extract.acquire_day(pipeline_run.clients, settings, pipeline_run.run_date)
+
+    staged = extract.read_staging(pipeline_run.clients, settings, [pipeline_run.run_date])
+    day_rows = raw_rows[
+        (raw_rows["day"] == pipeline_run.run_date) & raw_rows["project"].isin(chosen)
+    ]
+    assert sorted(set(staged["project"].to_pylist())) == chosen
+    assert acquired.downloads == len(day_rows)
