@@ -2,9 +2,9 @@
 
 Rendered by hand, not by the tests (it needs Graphviz and the `diagrams` package):
 
-    sudo apt-get install -y graphviz
-    python -m venv /tmp/diagrams && /tmp/diagrams/bin/pip install diagrams==0.25.1
-    /tmp/diagrams/bin/python docs/architecture.py      # writes docs/architecture.png
+    sudo apt-get install -y graphviz     # Debian's Graphviz (dot)
+    pip install diagrams==0.25.1         # in a virtual environment of your choice
+    python docs/architecture.py          # writes docs/architecture.png
 """
 
 from __future__ import annotations
