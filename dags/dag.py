@@ -51,6 +51,7 @@ connections (backed by Secret Manager in Composer), never in Variables or params
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import logging
 import os
@@ -138,6 +139,13 @@ DEFAULT_LATE_AFTER_HOURS = 8.0
 DEFAULT_SMTP_CONN = "smtp_default"
 DEFAULT_GCP_CONN = "google_cloud_default"
 ALERT_TEXT_LIMIT = 1500
+# Cell outputs in the task log: an option of recent Papermill providers only (older ones,
+# still found on Airflow 2 images, refuse unknown arguments).
+PAPERMILL_OPTIONS = (
+    {"log_output": True}
+    if "log_output" in inspect.signature(PapermillOperator.__init__).parameters
+    else {}
+)
 
 
 def _variable(name: str, default: str) -> str:
@@ -396,7 +404,7 @@ with DAG(
                 "run_dir": RUN_DIR,
             },
             kernel_name="{{ pypi_kernel() }}",
-            log_output=True,
+            **PAPERMILL_OPTIONS,
             execution_timeout=timeout,
         )
         for stage, (notebook, timeout) in NOTEBOOKS.items()
