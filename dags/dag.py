@@ -170,6 +170,8 @@ def params_file() -> str:
 
 def run_dir(ds: str, run_id: str) -> str:
     """This run's folder: executed notebooks, summary, report; shared by the four notebooks."""
+    # NOTE: the notebooks hand work files to the next one through this folder, so with
+    # several workers it must be shared storage (in Composer, the mounted bucket is).
     reports = _variable(VAR_REPORTS_DIR, "") or project_path("reports")
     return os.path.join(reports, ds, re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id))
 
