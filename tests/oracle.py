@@ -122,13 +122,20 @@ def last_downloads(con, first: dt.date, last: dt.date) -> pd.DataFrame:
 
 
 def intervals(con, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Every download with seconds since the project's previous one and the gzip flag."""
+    """Every download of [first, last] with the seconds since the project's previous one,
+    looked for on the same day and the day before only, and the gzip flag."""
     return con.execute(
         f"""
-        SELECT timestamp, project, file.filename AS filename, url,
-               epoch_us(timestamp) - epoch_us(lag(timestamp) OVER w) AS micros,
-               regexp_matches(lower(file.filename), '\\.(gz|tgz)$') AS is_gzipped
-        FROM downloads WHERE {_window_filter(first, last)}
-        WINDOW w AS (PARTITION BY project ORDER BY timestamp, file.filename, url)
+        WITH ordered AS (
+            SELECT timestamp, project, file.filename AS filename, url,
+                   lag(timestamp) OVER (PARTITION BY project ORDER BY timestamp, file.filename, url)
+                       AS previous
+            FROM downloads WHERE {_window_filter(first - dt.timedelta(days=1), last)}
+        )
+        SELECT timestamp, project, filename, url,
+               CASE WHEN previous >= CAST(CAST(timestamp AS DATE) - 1 AS TIMESTAMPTZ)
+                    THEN epoch_us(timestamp) - epoch_us(previous) END AS micros,
+               regexp_matches(lower(filename), '\\.(gz|tgz)$') AS is_gzipped
+        FROM ordered WHERE timestamp >= TIMESTAMPTZ '{first} 00:00:00+00'
         """
     ).df()

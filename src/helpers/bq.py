@@ -127,10 +127,15 @@ def replace_days(
     target_table: str,
     work_table: str,
     columns: Sequence[str],
+    day_column: str,
 ) -> None:
     """Swap the days held by `work_table` into `target_table` in one transaction."""
     script = render_sql(
-        "replace_days", target_table=target_table, work_table=work_table, columns=", ".join(columns)
+        "replace_days",
+        target_table=target_table,
+        work_table=work_table,
+        columns=", ".join(columns),
+        day_column=day_column,
     )
     run_query(clients, settings, script, None, "replace-days")
 

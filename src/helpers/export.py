@@ -100,7 +100,7 @@ def load_facts(
     bq.ensure_table(clients, work, bq_schema_from_arrow(FACTS_SCHEMA))
     try:
         bq.load_arrow(clients, settings, facts, work)
-        bq.replace_days(clients, settings, target, work, FACTS_SCHEMA.names)
+        bq.replace_days(clients, settings, target, work, FACTS_SCHEMA.names, "day")
     finally:
         clients.bigquery.delete_table(work, not_found_ok=True)
     return facts.num_rows
@@ -129,28 +129,45 @@ def with_window_end(table: pa.Table, window_end: dt.date) -> pa.Table:
     return table.add_column(0, pa.field("window_end", pa.date32(), nullable=False), column)
 
 
+REQUIRED_OBJECTS = {
+    LAST_DOWNLOAD_TABLE: ("country_code", "project"),
+    INTERVALS_TABLE: ("project",),
+}
+
+
 def build_required_objects(
-    clients: BigQueryClients, settings: Settings, window_start: dt.date, window_end: dt.date
+    clients: BigQueryClients, settings: Settings, first_day: dt.date, last_day: dt.date
 ) -> dict[str, int]:
-    """(Re)build the two required tables over the window, with partition filters."""
+    """Build the two required tables for first_day..last_day, swapping in whole days.
+
+    Each day is computed from its own partition of the source (and the day before, for the
+    intervals), so a daily run scans a day or two, never the whole window; readers take the
+    window with a filter on the `day` partition column.
+    """
     counts = {}
-    for name, partition, clustering in (
-        (LAST_DOWNLOAD_TABLE, "day", "country_code, project"),
-        (INTERVALS_TABLE, "day", "project"),
-    ):
-        table_id = settings.table(settings.mart_dataset, name)
+    parameters = {"first_day": first_day, "last_day": last_day}
+    for name, clustering in REQUIRED_OBJECTS.items():
+        target = settings.table(settings.mart_dataset, name)
+        work = settings.table(settings.mart_dataset, f"_build_{name}")
         select = bq.render_sql(f"export/{name}", downloads_table=settings.source.downloads)
-        statement = (
-            f"CREATE OR REPLACE TABLE `{table_id}`\n"
-            f"PARTITION BY {partition}\nCLUSTER BY {clustering}\nAS\n{select}"
-        )
-        parameters = {"window_start": window_start, "window_end": window_end}
-        bq.run_query(clients, settings, statement, parameters, f"build-{name}")
-        counts[name] = clients.bigquery.get_table(table_id).num_rows
+        build = f"CREATE OR REPLACE TABLE `{work}` AS\n{select}"
+        bq.run_query(clients, settings, build, parameters, f"build-{name}")
+        try:
+            schema = clients.bigquery.get_table(work).schema
+            bq.ensure_table(clients, target, schema, partition_field="day", clustering=clustering)
+            bq.replace_days(clients, settings, target, work, [f.name for f in schema], "day")
+            counts[name] = _row_count(clients, settings, work)
+        finally:
+            clients.bigquery.delete_table(work, not_found_ok=True)
         LOGGER.info(
-            "table %s: %s rows for %s..%s", table_id, counts[name], window_start, window_end
+            "table %s: %s rows for %s..%s swapped in", target, counts[name], first_day, last_day
         )
     return counts
+
+
+def _row_count(clients: BigQueryClients, settings: Settings, table_id: str) -> int:
+    job = bq.run_query(clients, settings, f"SELECT COUNT(*) AS n FROM `{table_id}`", None, "count")
+    return int(next(iter(job.result())).n)
 
 
 def mart_daily_downloads(

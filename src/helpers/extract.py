@@ -179,7 +179,7 @@ def acquire_day(clients: BigQueryClients, settings: Settings, day: dt.date) -> A
                 + ": nothing was written"
             )
         bq.replace_days(
-            clients, settings, staging_table_id(settings), work_table, HOURLY_SCHEMA.names
+            clients, settings, staging_table_id(settings), work_table, HOURLY_SCHEMA.names, "hour"
         )
     finally:
         clients.bigquery.delete_table(work_table, not_found_ok=True)

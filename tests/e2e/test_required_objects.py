@@ -26,8 +26,10 @@ def at(hour: int, minute: int = 0, second: int = 0, day: dt.date = DAY) -> dt.da
 
 # (timestamp, country, project, filename, url)
 ROWS = [
-    # The day before the window: must not count as anyone's previous download.
+    # The day before: the previous download of alpha's first download of DAY.
     (at(23, 59, day=DAY - dt.timedelta(days=1)), "US", "alpha", "alpha-1.0.tar.gz", "/u0"),
+    # Two days before: too far back to be anyone's previous download.
+    (at(12, day=DAY - dt.timedelta(days=2)), "FR", "beta", "beta-2.0.tgz", "/u7"),
     # Two alpha downloads at the very same second: ordered by filename ('-' sorts before '.').
     (at(10), "US", "alpha", "alpha-1.0.tar.gz", "/u1"),
     (at(10), "US", "alpha", "alpha-1.0-py3-none-any.whl", "/u2"),
@@ -89,11 +91,11 @@ def test_download_intervals_edge_cases(edge_tables):
     got = [(r["filename"], r["seconds_since_previous"], r["is_gzipped"]) for r in rows]
 
     assert got == [
-        ("alpha-1.0-py3-none-any.whl", None, False),  # first of alpha in the window
+        ("alpha-1.0-py3-none-any.whl", 36060, False),  # 10:01 after 23:59 the day before
         ("alpha-1.0.tar.gz", 0, True),  # same second as the previous one
         ("alpha-1.0.zip", 30, False),
-        ("beta-2.0.tgz", None, True),  # a project's only download
-        ("GAMMA-3.0.TAR.GZ", None, True),  # upper case still gzip
+        ("beta-2.0.tgz", None, True),  # nothing since the start of the day before
+        ("GAMMA-3.0.TAR.GZ", None, True),  # a project's first download; upper case gzip
         ("gamma-3.0-cp312-cp312-manylinux_2_28_x86_64.whl", 300, False),
     ]
 

@@ -8,7 +8,7 @@ import pytest
 
 import main
 from helpers import bq, extract
-from helpers.export import FACTS_TABLE, daily_file_path
+from helpers.export import FACTS_TABLE, LAST_DOWNLOAD_TABLE, daily_file_path
 
 pytestmark = pytest.mark.emulator
 
@@ -19,8 +19,8 @@ def snapshot(folder) -> dict[str, bytes]:
     }
 
 
-def mart_rows(run) -> list[tuple]:
-    table_id = run.settings.table(run.settings.mart_dataset, FACTS_TABLE)
+def mart_rows(run, table: str = FACTS_TABLE) -> list[tuple]:
+    table_id = run.settings.table(run.settings.mart_dataset, table)
     rows = bq.read_table(run.clients, table_id).to_pylist()
     return sorted(tuple(str(value) for value in row.values()) for row in rows)
 
@@ -28,6 +28,7 @@ def mart_rows(run) -> list[tuple]:
 def test_rerun_same_date_gives_identical_files_and_tables(pipeline_run):
     files_before = snapshot(pipeline_run.settings.data_dir)
     facts_before = mart_rows(pipeline_run)
+    last_before = mart_rows(pipeline_run, LAST_DOWNLOAD_TABLE)
     run_file = daily_file_path(pipeline_run.settings.data_dir, pipeline_run.run_date)
     written_before = run_file.stat().st_mtime_ns
 
@@ -39,6 +40,7 @@ def test_rerun_same_date_gives_identical_files_and_tables(pipeline_run):
     assert run_file.stat().st_mtime_ns > written_before, "the run date's file was not rewritten"
     assert snapshot(pipeline_run.settings.data_dir) == files_before
     assert mart_rows(pipeline_run) == facts_before
+    assert mart_rows(pipeline_run, LAST_DOWNLOAD_TABLE) == last_before
 
 
 @pytest.mark.parametrize(

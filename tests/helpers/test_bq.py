@@ -37,14 +37,15 @@ PLACEHOLDER_VALUES = {
     "target_table": "my-project.mart.target",
     "work_table": "my-project.mart.work",
     "columns": "hour, project, downloads",
+    "day_column": "hour",
 }
 # Named parameters of each SQL file, as the README and the code agree on them.
 EXPECTED_PARAMETERS = {
     "extract/hourly_downloads": {"day", "projects"},
     "extract/source_days": {"first", "last"},
     "extract/source_freshness": {"day"},
-    "export/last_download_per_country_project_day": {"window_start", "window_end"},
-    "export/download_intervals": {"window_start", "window_end"},
+    "export/last_download_per_country_project_day": {"first_day", "last_day"},
+    "export/download_intervals": {"first_day", "last_day"},
     "replace_days": set(),
 }
 PARAMETER = re.compile(r"@(\w+)")
@@ -216,7 +217,11 @@ def test_render_sql_accepts_valid_ids(value):
 
 def test_render_sql_accepts_column_list():
     sql = bq.render_sql(
-        "replace_days", target_table="p.d.t", work_table="p.d.w", columns="hour, project"
+        "replace_days",
+        target_table="p.d.t",
+        work_table="p.d.w",
+        columns="hour, project",
+        day_column="hour",
     )
 
     assert "INSERT INTO `p.d.t` (hour, project)" in sql
@@ -277,7 +282,7 @@ class _Recorder:
 
     def run_query(self, clients, settings, sql, parameters=None, label="query"):
         self.calls.append((sql, dict(parameters or {})))
-        row = SimpleNamespace(day=DAY, downloads=1, newest=None)
+        row = SimpleNamespace(day=DAY, downloads=1, newest=None, n=0)
         return SimpleNamespace(result=lambda: [row])
 
     def estimate_bytes(self, clients, settings, sql, parameters):
@@ -286,7 +291,13 @@ class _Recorder:
 
 
 FAKE_CLIENTS = SimpleNamespace(
-    bigquery=SimpleNamespace(get_table=lambda table_id: SimpleNamespace(num_rows=0))
+    bigquery=SimpleNamespace(
+        get_table=lambda table_id: SimpleNamespace(
+            num_rows=0, schema=[bigquery.SchemaField("day", "DATE")]
+        ),
+        create_table=lambda table, exists_ok: table,
+        delete_table=lambda table_id, not_found_ok: None,
+    )
 )
 
 
@@ -306,7 +317,7 @@ FAKE_CLIENTS = SimpleNamespace(
         ),
         (
             "replace_days",
-            lambda s: bq.replace_days(FAKE_CLIENTS, s, "p.d.target", "p.d.work", ["hour"]),
+            lambda s: bq.replace_days(FAKE_CLIENTS, s, "p.d.target", "p.d.work", ["hour"], "hour"),
         ),
     ],
 )
