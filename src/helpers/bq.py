@@ -163,12 +163,17 @@ def ensure_table(
     partition_field: str | None = None,
     clustering: Sequence[str] = (),
     description: str = "",
+    partition_expiration_days: int | None = None,
 ) -> bigquery.Table:
     """Create the table (day-partitioned, clustered) when missing."""
     table = bigquery.Table(table_id, schema=list(schema))
     if partition_field:
         table.time_partitioning = bigquery.TimePartitioning(
-            type_=bigquery.TimePartitioningType.DAY, field=partition_field
+            type_=bigquery.TimePartitioningType.DAY,
+            field=partition_field,
+            expiration_ms=partition_expiration_days * 86_400_000
+            if partition_expiration_days
+            else None,
         )
     if clustering:
         table.clustering_fields = list(clustering)

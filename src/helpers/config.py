@@ -76,6 +76,7 @@ class Settings:
     window_days: int = 15
     lookback_days: int = 0
     projects: tuple[str, ...] = ()
+    intervals_retention_days: int | None = None
     maximum_bytes_billed: int = 50_000_000_000
     dry_run_cap_bytes: int = 50_000_000_000
     checks: Checks = field(default_factory=Checks)
@@ -99,6 +100,10 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"section '{name}' must be a mapping, got {type(value).__name__}")
     return value
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _replica_settings(raw: dict[str, Any]) -> ReplicaSettings:
@@ -147,6 +152,7 @@ def settings_from_dict(raw: dict[str, Any], base_dir: Path | None = None) -> Set
             window_days=int(run.get("window_days", 15)),
             lookback_days=int(run.get("lookback_days", 0)),
             projects=tuple(str(p) for p in run.get("projects") or ()),
+            intervals_retention_days=_optional_int(run.get("intervals_retention_days")),
             maximum_bytes_billed=int(cost["maximum_bytes_billed"]),
             dry_run_cap_bytes=int(cost["dry_run_cap_bytes"]),
             checks=Checks(**_section(raw, "checks")),

@@ -154,7 +154,15 @@ def build_required_objects(
         bq.run_query(clients, settings, build, parameters, f"build-{name}")
         try:
             schema = clients.bigquery.get_table(work).schema
-            bq.ensure_table(clients, target, schema, partition_field="day", clustering=clustering)
+            retention = settings.intervals_retention_days if name == INTERVALS_TABLE else None
+            bq.ensure_table(
+                clients,
+                target,
+                schema,
+                partition_field="day",
+                clustering=clustering,
+                partition_expiration_days=retention,
+            )
             bq.replace_days(clients, settings, target, work, [f.name for f in schema], "day")
             counts[name] = _row_count(clients, settings, work)
         finally:

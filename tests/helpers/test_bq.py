@@ -485,3 +485,25 @@ def test_read_table_empty_result_keeps_schema(scratch_table):
     assert table.column_names == ["n", "name"]
     assert table.schema.field("n").type == pa.int64()
     assert table.schema.field("name").type == pa.string()
+
+
+def test_ensure_table_sets_partitioning_clustering_and_expiration():
+    created = []
+    clients = SimpleNamespace(
+        bigquery=SimpleNamespace(create_table=lambda table, exists_ok: created.append(table))
+    )
+    schema = [bigquery.SchemaField("day", "DATE")]
+
+    bq.ensure_table(
+        clients,
+        "p.d.t",
+        schema,
+        partition_field="day",
+        clustering=("project",),
+        partition_expiration_days=35,
+    )
+
+    (table,) = created
+    assert table.time_partitioning.field == "day"
+    assert table.time_partitioning.expiration_ms == 35 * 24 * 3600 * 1000
+    assert table.clustering_fields == ["project"]
