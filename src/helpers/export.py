@@ -145,7 +145,7 @@ def build_required_objects(
     window with a filter on the `day` partition column.
     """
     counts = {}
-    parameters = {"first_day": first_day, "last_day": last_day}
+    parameters = {"first_day": first_day, "last_day": last_day, "projects": list(settings.projects)}
     for name, clustering in REQUIRED_OBJECTS.items():
         target = settings.table(settings.mart_dataset, name)
         work = settings.table(settings.mart_dataset, f"_build_{name}")

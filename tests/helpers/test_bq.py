@@ -44,8 +44,8 @@ EXPECTED_PARAMETERS = {
     "extract/hourly_downloads": {"day", "projects"},
     "extract/source_days": {"first", "last"},
     "extract/source_freshness": {"day"},
-    "export/last_download_per_country_project_day": {"first_day", "last_day"},
-    "export/download_intervals": {"first_day", "last_day"},
+    "export/last_download_per_country_project_day": {"first_day", "last_day", "projects"},
+    "export/download_intervals": {"first_day", "last_day", "projects"},
     "replace_days": set(),
 }
 PARAMETER = re.compile(r"@(\w+)")

@@ -8,7 +8,8 @@
 --   downloads gets 0 seconds.
 -- * is_gzipped: the file name ends with .gz (which covers .tar.gz) or .tgz, case-insensitive;
 --   .whl, .zip, .egg, .exe, .tar.bz2 and the rest are not gzip streams.
--- Query parameters (named, never formatted into the text): first_day DATE, last_day DATE.
+-- Query parameters (named, never formatted into the text): first_day DATE, last_day DATE,
+-- projects ARRAY<STRING> (the allow-list of the run; empty array: every project).
 WITH with_previous AS (
   SELECT
     timestamp,
@@ -23,6 +24,7 @@ WITH with_previous AS (
   FROM `{downloads_table}`
   WHERE timestamp >= TIMESTAMP(DATE_SUB(@first_day, INTERVAL 1 DAY))
     AND timestamp < TIMESTAMP(DATE_ADD(@last_day, INTERVAL 1 DAY))
+    AND (ARRAY_LENGTH(@projects) = 0 OR project IN UNNEST(@projects))
 ),
 
 bounded AS (
