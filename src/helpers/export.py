@@ -138,39 +138,54 @@ REQUIRED_OBJECTS = {
 def build_required_objects(
     clients: BigQueryClients, settings: Settings, first_day: dt.date, last_day: dt.date
 ) -> dict[str, int]:
-    """Build the two required tables for first_day..last_day, swapping in whole days.
+    """Build the two required tables for first_day..last_day, one day per job.
 
     Each day is computed from its own partition of the source (and the day before, for the
-    intervals), so a daily run scans a day or two, never the whole window; readers take the
-    window with a filter on the `day` partition column.
+    intervals) and swapped in whole, so a job scans a day or two, never the whole window,
+    and stays under maximum_bytes_billed; readers take the window with a filter on `day`.
     """
-    counts = {}
-    parameters = {"first_day": first_day, "last_day": last_day, "projects": list(settings.projects)}
-    for name, clustering in REQUIRED_OBJECTS.items():
-        target = settings.table(settings.mart_dataset, name)
-        work = settings.table(settings.mart_dataset, f"_build_{name}")
-        select = bq.render_sql(f"export/{name}", downloads_table=settings.source.downloads)
-        build = f"CREATE OR REPLACE TABLE `{work}` AS\n{select}"
-        bq.run_query(clients, settings, build, parameters, f"build-{name}")
-        try:
-            schema = clients.bigquery.get_table(work).schema
-            retention = settings.intervals_retention_days if name == INTERVALS_TABLE else None
-            bq.ensure_table(
-                clients,
-                target,
-                schema,
-                partition_field="day",
-                clustering=clustering,
-                partition_expiration_days=retention,
-            )
-            bq.replace_days(clients, settings, target, work, [f.name for f in schema], "day")
-            counts[name] = _row_count(clients, settings, work)
-        finally:
-            clients.bigquery.delete_table(work, not_found_ok=True)
-        LOGGER.info(
-            "table %s: %s rows for %s..%s swapped in", target, counts[name], first_day, last_day
-        )
+    counts = dict.fromkeys(REQUIRED_OBJECTS, 0)
+    day = first_day
+    while day <= last_day:
+        for name, clustering in REQUIRED_OBJECTS.items():
+            counts[name] += _build_day(clients, settings, name, clustering, day)
+        day += dt.timedelta(days=1)
+    for name, rows in counts.items():
+        LOGGER.info("table %s: %s rows for %s..%s swapped in", name, rows, first_day, last_day)
     return counts
+
+
+def _build_day(
+    clients: BigQueryClients, settings: Settings, name: str, clustering: tuple, day: dt.date
+) -> int:
+    """One day of a required table, built in a work table and swapped in; its row count."""
+    target = settings.table(settings.mart_dataset, name)
+    work = settings.table(settings.mart_dataset, f"_build_{name}")
+    select = bq.render_sql(f"export/{name}", downloads_table=settings.source.downloads)
+    parameters = {"first_day": day, "last_day": day, "projects": list(settings.projects)}
+    bq.run_query(
+        clients,
+        settings,
+        f"CREATE OR REPLACE TABLE `{work}` AS\n{select}",
+        parameters,
+        f"build-{name}",
+    )
+    try:
+        schema = clients.bigquery.get_table(work).schema
+        bq.ensure_table(
+            clients,
+            target,
+            schema,
+            partition_field="day",
+            clustering=clustering,
+            partition_expiration_days=(
+                settings.intervals_retention_days if name == INTERVALS_TABLE else None
+            ),
+        )
+        bq.replace_days(clients, settings, target, work, [f.name for f in schema], "day")
+        return _row_count(clients, settings, work)
+    finally:
+        clients.bigquery.delete_table(work, not_found_ok=True)
 
 
 def _row_count(clients: BigQueryClients, settings: Settings, table_id: str) -> int:

@@ -47,7 +47,9 @@ def start_stage(
     settings = load_settings(params_file)
     configure_logging(settings.environment)
     dates = validate_run_dates(
-        parse_date(start_date, "start_date"), parse_date(end_date, "end_date"), int(window_days)
+        parse_date(start_date, "start_date"),
+        parse_date(end_date, "end_date"),
+        int(window_days) or settings.window_days,  # 0: the window of the params file
     )
     folder = Path(run_dir or settings.reports_dir / dates.end.isoformat() / "adhoc")
     return RunContext(settings, dates, folder, run_id or folder.name, make_clients(settings))
