@@ -5,7 +5,7 @@ countries), a diurnal and weekly rhythm, mirror and CI traffic, then the report,
 the row counts, the embedded cells, the size of each part of the page and the timings.
 
     .venv/bin/python benchmarks/report_size.py                       # 1M downloads a day
-    .venv/bin/python benchmarks/report_size.py --downloads-per-day 20000000 --out /tmp/r.html
+    .venv/bin/python benchmarks/report_size.py --downloads-per-day 20000000 --out report-size.html
 """
 
 from __future__ import annotations
