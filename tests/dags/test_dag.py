@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from helpers.clients import make_clients
 from helpers.config import load_settings
 from helpers.emulator import GRPC_ENV, REST_ENV, LocalBigQuery, exported_environment
 from helpers.export import daily_file_path
 from helpers.seed import seed_replica
+from tests.conftest import write_params
 
 pytestmark = pytest.mark.airflow
 
@@ -386,23 +386,6 @@ def test_publish_outputs_uploads_daily_files_and_report(airflow_python, tmp_path
     assert published["objects"][-1] == "gs://pypi-data/exports/reports/2026-11-20/report.html"
 
 
-def write_params(folder: Path) -> Path:
-    """A local params file whose outputs and replica all live under `folder`."""
-    raw = yaml.safe_load((ROOT / "params" / "local.yaml").read_text(encoding="utf-8"))
-    raw["paths"] = {"data_dir": str(folder / "data"), "reports_dir": str(folder / "reports")}
-    raw["emulator"] = {
-        "data_dir": None,
-        "replica_dir": str(folder / "replica"),
-        "log_file": str(folder / "emulator.log"),
-        "startup_timeout_seconds": 120,
-    }
-    raw["replica"] = dict(REPLICA)
-    path = folder / "params" / "airflow.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def dag_run_task_states(environment: dict[str, str], folder: Path) -> dict[str, str]:
     """The states of the tasks of the DAG's only run, read with the Airflow CLI."""
     cli = str(AIRFLOW_CLI)
@@ -424,7 +407,7 @@ def dag_run_task_states(environment: dict[str, str], folder: Path) -> dict[str, 
 
 
 def test_dag_runs_one_day_end_to_end_on_the_local_bigquery(airflow_python, tmp_path):
-    params_file = write_params(tmp_path)
+    params_file = write_params(tmp_path, replica=REPLICA)
     settings = load_settings(params_file)
     emulator = LocalBigQuery(None, tmp_path / "emulator.log", 120)
     with emulator, exported_environment(emulator.environ()):
