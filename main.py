@@ -211,9 +211,9 @@ def command_check(arguments: argparse.Namespace, settings: Settings) -> int:
     window = settings.window_days if arguments.window_days is None else arguments.window_days
     dates = validate_run_dates(day, day, window)
     with bigquery_for(settings) as clients:
-        hourly = extract.read_staging(clients, settings, dates.window())
-        results = checks.quality_checks(hourly, dates.window(), settings.checks)
-        staged = {d: n for d, n in checks.daily_downloads(hourly).items() if d == day}
+        totals = extract.read_hour_totals(clients, settings, dates.window())
+        results = checks.quality_checks(totals, dates.window(), settings.checks)
+        staged = {d: n for d, n in checks.daily_downloads(totals).items() if d == day}
         if not daily_file_path(settings.data_dir, day).exists():
             raise checks.DataQualityError(f"daily file of {day} is missing: run the pipeline first")
         in_file = checks.daily_downloads(read_daily_file(settings.data_dir, day))

@@ -14,6 +14,7 @@ from helpers import bq
 from helpers.clients import BigQueryClients
 from helpers.config import Settings
 from helpers.schemas import HOURLY_BQ_SCHEMA, HOURLY_SCHEMA
+from helpers.transform import hourly_totals
 
 LOGGER = logging.getLogger(__name__)
 
@@ -255,3 +256,9 @@ def read_staging(clients: BigQueryClients, settings: Settings, days: list[dt.dat
 def days_to_read(window: list[dt.date], acquired: list[dt.date]) -> list[dt.date]:
     """The window plus any acquired day outside it (a backfill's early days, the look-back)."""
     return sorted(set(window) | set(acquired))
+
+
+def read_hour_totals(clients: BigQueryClients, settings: Settings, days: list[dt.date]) -> pa.Table:
+    """Per-hour totals by country of staging days, read one day at a time (bounded memory)."""
+    tables = [hourly_totals(read_staging(clients, settings, [day])) for day in sorted(days)]
+    return pa.concat_tables(tables)

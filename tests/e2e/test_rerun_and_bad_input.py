@@ -90,3 +90,26 @@ def test_unreachable_endpoint_fails_clearly(tmp_path, monkeypatch, capsys):
     assert "BigQuery request failed" in error
     assert not (tmp_path / "data").exists()
     assert not (tmp_path / "reports").exists()
+
+
+def test_check_command_passes_on_a_processed_date(pipeline_run, capsys):
+    code = main.main(
+        ["check", "--date", str(pipeline_run.run_date), "--params", str(pipeline_run.params_file)]
+    )
+
+    assert code == 0
+    assert f"checks passed for {pipeline_run.run_date}" in capsys.readouterr().out
+
+
+def test_check_command_fails_when_the_daily_file_is_missing(pipeline_run, capsys):
+    day = pipeline_run.window[0]
+    path = daily_file_path(pipeline_run.settings.data_dir, day)
+    saved = path.read_bytes()
+    path.unlink()
+    try:
+        code = main.main(["check", "--date", str(day), "--params", str(pipeline_run.params_file)])
+    finally:
+        path.write_bytes(saved)
+
+    assert code == 1
+    assert f"daily file of {day} is missing" in capsys.readouterr().err
