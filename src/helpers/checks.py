@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers.config import Checks
+from helpers.transform import daily_totals
 
 LOGGER = logging.getLogger(__name__)
 
@@ -35,30 +36,39 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def _share_check(name: str, part: int, total: int, max_share: float, detail: str) -> CheckResult:
+    """Pass while `part` is at most `max_share` of `total`; `detail` formats share and total."""
+    share = _share(part, total)
+    status = PASS if share <= max_share else FAIL
+    text = detail.format(share=share, total=total)
+    return CheckResult(name, status, f"{text} (limit {max_share:.0%})")
+
+
+def _downloads(table: pa.Table) -> int:
+    return pc.sum(table["downloads"]).as_py() or 0
+
+
 def check_share_without_metadata(hourly: pa.Table, max_share: float) -> CheckResult:
     """Share of downloads whose file has no metadata row (their bytes and dependencies are 0)."""
-    total = pc.sum(hourly["downloads"]).as_py() or 0
     missing = pc.sum(hourly["downloads_without_metadata"]).as_py() or 0
-    share = _share(missing, total)
-    status = PASS if share <= max_share else FAIL
-    return CheckResult(
+    return _share_check(
         "share_without_metadata",
-        status,
-        f"{share:.2%} of {total:,} downloads have no file metadata (limit {max_share:.0%})",
+        missing,
+        _downloads(hourly),
+        max_share,
+        "{share:.2%} of {total:,} downloads have no file metadata",
     )
 
 
 def check_null_country_share(hourly: pa.Table, max_share: float) -> CheckResult:
     """Share of downloads with a NULL country_code."""
-    total = pc.sum(hourly["downloads"]).as_py() or 0
-    null_rows = hourly.filter(pc.is_null(hourly["country_code"]))
-    nulls = pc.sum(null_rows["downloads"]).as_py() or 0
-    share = _share(nulls, total)
-    status = PASS if share <= max_share else FAIL
-    return CheckResult(
+    nulls = _downloads(hourly.filter(pc.is_null(hourly["country_code"])))
+    return _share_check(
         "share_null_country",
-        status,
-        f"{share:.2%} of downloads have no country (limit {max_share:.0%})",
+        nulls,
+        _downloads(hourly),
+        max_share,
+        "{share:.2%} of downloads have no country",
     )
 
 
@@ -101,10 +111,8 @@ def check_reconciliation(
 
 def daily_downloads(hourly: pa.Table) -> dict[dt.date, int]:
     """Downloads per UTC day of an hourly table."""
-    days = pc.cast(hourly["hour"], pa.date32())
-    grouped = pa.table({"day": days, "downloads": hourly["downloads"]}).group_by("day")
-    totals = grouped.aggregate([("downloads", "sum")])
-    return dict(zip(totals["day"].to_pylist(), totals["downloads_sum"].to_pylist(), strict=True))
+    totals = daily_totals(hourly)
+    return dict(zip(totals["day"].to_pylist(), totals["downloads"].to_pylist(), strict=True))
 
 
 def quality_checks(hourly: pa.Table, window: list[dt.date], limits: Checks) -> list[CheckResult]:

@@ -18,9 +18,7 @@ import csv
 import datetime as dt
 import io
 import math
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -32,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from helpers.files import atomic_path
 from helpers.schemas import SOURCE_TABLES, source_arrow_schema
 
 RANKING_RESOURCE = ("resources", "top_pypi_projects.csv")
@@ -1296,15 +1295,8 @@ def write_replica(replica: Replica, directory: Path) -> dict[str, Path]:
     written = {}
     for name in SOURCE_TABLES:
         target = directory / f"{name}.parquet"
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-        os.close(handle)
-        try:
+        with atomic_path(target) as temporary:
             pq.write_table(getattr(replica, name), temporary)
-            os.chmod(temporary, 0o644)  # mkstemp creates owner-only files
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
         written[name] = target
     return written
 
